@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian bookworm package that boxoffice needs to build, test and benchmark.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev sqlite3 libsodium-dev libspdlog-dev libcli11-dev
+  libgtest-dev libgmock-dev libpq-dev libhiredis-dev
+  python3 python3-pytest python3-requests python3-websocket
+  wrk curl procps
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi

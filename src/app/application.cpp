@@ -1,0 +1,160 @@
+#include "app/application.hpp"
+
+#include <sys/resource.h>
+
+#include <future>
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "app/demo_catalog.hpp"
+#include "coord/local/local_coordinator.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "ops/log.hpp"
+#include "ops/metrics.hpp"
+#include "services/accounts.hpp"
+#include "services/booking.hpp"
+#include "services/catalog.hpp"
+#include "services/security.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace boxoffice {
+namespace {
+
+// Runs a start-up coroutine to completion on a private io_context, before serving.
+template <class T>
+boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> task) {
+  co_return co_await std::move(task);
+}
+
+template <class T>
+T run_startup(boost::asio::awaitable<T> task) {
+  boost::asio::io_context ioc;
+  // co_spawn needs a default-constructible result; Result<T> is not.
+  auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)), boost::asio::use_future);
+  ioc.run();
+  return *fut.get();
+}
+
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+std::string unsupported_backend(const Config& c) {
+  if (!c.command_db_url.empty())
+    return "BOXOFFICE_COMMAND_DB_URL: the PostgreSQL backend is not available in this build yet; unset it to use the embedded store";
+  if (!c.redis_url.empty())
+    return "BOXOFFICE_REDIS_URL: the Redis coordinator is not available in this build yet; unset it to use in-process coordination";
+  return {};
+}
+
+}  // namespace
+
+int migrate(const Config& config) {
+  if (auto why = unsupported_backend(config); !why.empty()) {
+    std::cerr << why << "\n";
+    return 2;
+  }
+  try {
+    const int applied = migrate_sqlite(config.data_dir);
+    std::cout << "migrations applied: " << applied << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "BOXOFFICE_DATA_DIR: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int serve(const Config& config) {
+  if (auto why = unsupported_backend(config); !why.empty()) {
+    std::cerr << why << "\n";
+    return 2;
+  }
+  raise_file_limit();
+  init_crypto();
+  logging::init(config.log_level);
+  struct LogShutdown {
+    ~LogShutdown() { logging::shutdown(); }
+  } log_guard;
+
+  std::shared_ptr<Store> store;
+  try {
+    store = open_sqlite_store(SqliteOptions{config.data_dir, 2, 4096});
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+
+  std::vector<std::string> route_names{"unmatched"};
+  const auto routes = http::api_routes();
+  for (const auto& r : routes) route_names.push_back(std::string(http::method_name(r.method)) + " " + r.pattern);
+  auto metrics = std::make_shared<Metrics>(route_names);
+  metrics->set_pool_stats([] { return PoolStats{0, 3}; });
+
+  http::ServerOptions so;
+  so.host = config.listen_host;
+  so.port = config.listen_port;
+  so.threads = config.threads;
+  so.header_timeout = config.header_timeout;
+  so.idle_timeout = config.idle_timeout;
+  so.shutdown_timeout = config.shutdown_timeout;
+  so.max_connections = config.max_connections;
+  so.max_body_bytes = config.max_body_bytes;
+  so.trusted_proxies = config.trusted_proxies;
+
+  std::atomic<bool> draining{false};
+  http::Router router(routes);
+  // The server owns the I/O threads; the services are built on its executors.
+  std::unique_ptr<http::Server> server;
+  try {
+    server = std::make_unique<http::Server>(so, router, *metrics);
+    server->listen();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  auto hasher = std::make_shared<PasswordHasher>(2, 256);
+  Coordinator coord = make_local_coordinator(server->executor(0), LocalCoordinatorOptions{});
+  AccountService accounts(store, coord, hasher, std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
+  CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows});
+  BookingOptions bo;
+  bo.hold_ttl = config.hold_ttl;
+  bo.max_seats_per_hold = static_cast<std::size_t>(config.max_seats_per_hold);
+  bo.seat_map_ttl = config.cache_ttl_seats;
+  bo.show_info_ttl = config.cache_ttl_shows;
+  BookingService booking(store, coord, bo, server->executor(0), metrics);
+  catalog.on_shows_removed([&booking] { booking.forget_shows(); });
+  http::Api api{accounts, catalog, booking, *metrics, *store, draining};
+
+  try {
+    if (!config.admin_email.empty()) {
+      auto admin = run_startup(accounts.ensure_admin(config.admin_email, config.admin_password));
+      if (!admin) throw std::runtime_error("BOXOFFICE_ADMIN_EMAIL: " + admin.error().detail);
+    }
+    if (config.demo) {
+      auto seeded = run_startup(seed_demo_catalog(*store, catalog));
+      if (!seeded) throw std::runtime_error("BOXOFFICE_DEMO: seeding failed: " + seeded.error().detail);
+      if (*seeded) logging::info("demo catalog seeded");
+    }
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+
+  logging::info("listening", {{"address", config.listen_host + ":" + std::to_string(server->port())},
+                              {"threads", std::to_string(config.threads)},
+                              {"store", "sqlite:" + config.data_dir},
+                              {"version", BOXOFFICE_VERSION}});
+  server->run(api);
+  logging::info("stopped");
+  return 0;
+}
+
+}  // namespace boxoffice

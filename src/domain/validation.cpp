@@ -1,0 +1,114 @@
+#include "domain/validation.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace boxoffice {
+namespace {
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64url(std::string_view in) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kB64[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kB64[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+std::optional<std::string> unbase64url(std::string_view in) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const char* p = std::find(kB64, kB64 + 64, c);
+    if (p == kB64 + 64) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(p - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool valid_email(std::string_view e) {
+  if (e.size() < 3 || e.size() > kMaxEmailLength) return false;
+  const auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
+    return false;
+  const auto domain = e.substr(at + 1);
+  const auto dot = domain.find('.');
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.')
+    return false;
+  return std::none_of(e.begin(), e.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == '"';
+  });
+}
+
+std::string normalize_email(std::string_view e) {
+  std::string out(e);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool valid_currency(std::string_view code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+bool valid_text(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return false;
+      ++i;
+      continue;
+    }
+    int len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = c & (0xFF >> (len + 1));
+    for (int k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Reject overlong forms, surrogates and out-of-range code points.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string encode_cursor(std::int64_t after_id) {
+  return base64url("after:" + std::to_string(after_id));
+}
+
+std::optional<std::int64_t> decode_cursor(std::string_view cursor) {
+  if (cursor.empty() || cursor.size() > 64) return std::nullopt;
+  auto raw = unbase64url(cursor);
+  if (!raw || raw->rfind("after:", 0) != 0) return std::nullopt;
+  std::int64_t id = 0;
+  const char* b = raw->data() + 6;
+  const char* e = raw->data() + raw->size();
+  auto [p, ec] = std::from_chars(b, e, id);
+  if (ec != std::errc{} || p != e || b == e || id < 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace boxoffice

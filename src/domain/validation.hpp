@@ -1,0 +1,34 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace boxoffice {
+
+inline constexpr std::size_t kMinPasswordLength = 8;
+inline constexpr std::size_t kMaxPasswordLength = 256;
+inline constexpr std::size_t kMaxEmailLength = 254;
+inline constexpr std::size_t kMaxNameLength = 200;
+inline constexpr std::size_t kMaxIdempotencyKeyLength = 255;
+
+// A pragmatic address check: one '@', a non-empty local part, a dotted domain, no spaces.
+bool valid_email(std::string_view email);
+// Lower-cases the ASCII letters so that addresses compare case-insensitively.
+std::string normalize_email(std::string_view email);
+// ISO 4217 shape: three capital letters.
+bool valid_currency(std::string_view code);
+// Valid UTF-8 without control characters other than tab/newline.
+bool valid_text(std::string_view text);
+
+// Opaque list cursors: base64url of "after:<id>".
+std::string encode_cursor(std::int64_t after_id);
+std::optional<std::int64_t> decode_cursor(std::string_view cursor);
+
+// Whether [a_start, a_end) and [b_start, b_end) overlap.
+constexpr bool intervals_overlap(std::int64_t a_start, std::int64_t a_end, std::int64_t b_start,
+                                 std::int64_t b_end) {
+  return a_start < b_end && b_start < a_end;
+}
+
+}  // namespace boxoffice

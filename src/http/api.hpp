@@ -1,0 +1,32 @@
+#pragma once
+// What the handlers reach: the services and a few process facts. Built by app/.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "http/router.hpp"
+
+namespace boxoffice {
+class AccountService;
+class CatalogService;
+class BookingService;
+class Metrics;
+class Store;
+}  // namespace boxoffice
+
+namespace boxoffice::http {
+
+struct Api {
+  AccountService& accounts;
+  CatalogService& catalog;
+  BookingService& booking;
+  Metrics& metrics;
+  Store& store;
+  std::atomic<bool>& draining;
+};
+
+// Every route the server answers, API and operations alike.
+std::vector<Route> api_routes();
+
+}  // namespace boxoffice::http

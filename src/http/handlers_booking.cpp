@@ -1,0 +1,76 @@
+#include "http/handler_support.hpp"
+#include "http/handlers.hpp"
+#include "http/input.hpp"
+#include "services/booking.hpp"
+#include "services/views.hpp"
+
+namespace boxoffice::http::handlers {
+
+awaitable<Response> get_seats(Api& api, Request& req) {
+  BOXOFFICE_TRY(id, path_id(req, 0, "show"));
+  BOXOFFICE_TRY(map, co_await api.booking.seat_map(*id));
+  // If-None-Match may list several tags, or be "*".
+  const std::string& inm = req.if_none_match;
+  if (!inm.empty() && (inm == "*" || inm.find(map->etag) != std::string::npos)) {
+    Response r = empty_response(304);
+    r.header("ETag", map->etag).header("Cache-Control", "no-cache");
+    co_return r;
+  }
+  Response r = bytes_response(200, map->bytes);
+  r.shared_offset = map->body_offset;
+  r.header("ETag", map->etag).header("Cache-Control", "no-cache");
+  co_return r;
+}
+
+awaitable<Response> create_hold(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(id, path_id(req, 0, "show"));
+  BOXOFFICE_TRY(body, read_json_object(req));
+  Fields f(*body);
+  auto seats = f.strings("seats", true);
+  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
+  BOXOFFICE_TRY(hold, co_await api.booking.hold(*caller, *id, std::move(*seats)));
+  co_return json_of(201, views::hold(hold->hold, hold->currency));
+}
+
+awaitable<Response> delete_hold(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(done, co_await api.booking.release(*caller, req.params.at(0)));
+  co_return empty_response(204);
+}
+
+awaitable<Response> create_booking(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(body, read_json_object(req));
+  Fields f(*body);
+  auto hold_id = f.string("hold_id", true);
+  if (hold_id && (hold_id->empty() || hold_id->size() > 128)) f.error("hold_id", "must be a hold id");
+  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
+  std::optional<std::string> key;
+  if (req.has_idempotency_key) key = req.idempotency_key;
+  BOXOFFICE_TRY(booking, co_await api.booking.confirm(*caller, *hold_id, std::move(key)));
+  co_return json_of(201, views::booking(*booking)).header("Location", "/api/v1/bookings/" + std::to_string(booking->id));
+}
+
+awaitable<Response> list_bookings(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(page, page_params(req));
+  BOXOFFICE_TRY(bookings, co_await api.booking.list(*caller, page->after_id, page->limit));
+  co_return json_of(200, views::page(*bookings, views::booking));
+}
+
+awaitable<Response> get_booking(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(id, path_id(req, 0, "booking"));
+  BOXOFFICE_TRY(booking, co_await api.booking.get(*caller, *id));
+  co_return json_of(200, views::booking(*booking));
+}
+
+awaitable<Response> cancel_booking(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(id, path_id(req, 0, "booking"));
+  BOXOFFICE_TRY(booking, co_await api.booking.cancel(*caller, *id));
+  co_return json_of(200, views::booking(*booking));
+}
+
+}  // namespace boxoffice::http::handlers

@@ -1,0 +1,63 @@
+#include "http/assets.hpp"
+#include "http/handler_support.hpp"
+#include "http/handlers.hpp"
+#include "ops/metrics.hpp"
+#include "store/store.hpp"
+
+namespace boxoffice::http::handlers {
+
+awaitable<Response> healthz(Api&, Request&) { co_return json_response(200, R"({"status":"ok"})"); }
+
+awaitable<Response> readyz(Api& api, Request&) {
+  boost::json::object checks;
+  bool ready = true;
+  if (api.draining.load()) {
+    checks["shutdown"] = "shutting down";
+    ready = false;
+  }
+  auto store = co_await api.store.ping();
+  checks["store"] = store ? "ok" : store.error().detail;
+  ready = ready && store.ok();
+  if (ready) co_return json_of(200, boost::json::object{{"status", "ok"}, {"checks", std::move(checks)}});
+  Error e = Error::unavailable("not ready");
+  Response r = problem_response(e);
+  auto body = boost::json::parse(r.body).as_object();
+  body["checks"] = std::move(checks);
+  r.body = boost::json::serialize(body);
+  co_return r;
+}
+
+awaitable<Response> metrics(Api& api, Request&) {
+  Response r = json_response(200, api.metrics.render());
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  co_return r;
+}
+
+awaitable<Response> web_asset(Api&, Request& req) {
+  std::string path = req.path;
+  for (const Asset& a : embedded_assets()) {
+    if (a.path != path) continue;
+    Response r;
+    r.content_type = std::string(a.content_type);
+    // Assets are static for the life of the binary: cache them, revalidate by ETag.
+    r.shared_body = std::make_shared<const std::string>(a.body);
+    char etag[24];
+    std::size_t h = std::hash<std::string_view>{}(a.body);
+    std::snprintf(etag, sizeof etag, "\"%016zx\"", h);
+    if (req.if_none_match == etag) {
+      Response nm = empty_response(304);
+      nm.header("ETag", etag);
+      co_return nm;
+    }
+    r.header("ETag", etag).header("Cache-Control", path == "/" ? "no-cache" : "public, max-age=300");
+    if (a.content_type.rfind("text/html", 0) == 0)
+      r.header("Content-Security-Policy",
+               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+          .header("X-Content-Type-Options", "nosniff");
+    co_return r;
+  }
+  co_return problem_response(Error::not_found("no such page"));
+}
+
+}  // namespace boxoffice::http::handlers

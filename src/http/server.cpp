@@ -1,0 +1,441 @@
+#include "http/server.hpp"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include "http/api.hpp"
+#include "http/input.hpp"
+#include "http/problem.hpp"
+#include "http/router.hpp"
+#include "ops/log.hpp"
+#include "ops/metrics.hpp"
+#include "services/security.hpp"
+
+namespace boxoffice::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Connection {
+  beast::tcp_stream* stream;
+  bool idle = true;
+};
+
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::unordered_set<Connection*> connections;  // only touched on this worker's thread
+  std::string id_prefix = random_token(6);
+  std::uint64_t next_id = 0;
+};
+
+Method to_method(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::get;
+    case bhttp::verb::head: return Method::head;
+    case bhttp::verb::post: return Method::post;
+    case bhttp::verb::put: return Method::put;
+    case bhttp::verb::patch: return Method::patch;
+    case bhttp::verb::delete_: return Method::del;
+    case bhttp::verb::options: return Method::options;
+    default: return Method::other;
+  }
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != ':') return false;
+  return true;
+}
+
+void log_completion(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    logging::error("connection task failed", {{"error", ex.what()}});
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions opt;
+  Api* api = nullptr;
+  const Router& router;
+  Metrics& metrics;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::atomic<int> connections{0};
+  std::atomic<bool> stopping{false};
+  std::uint16_t bound_port = 0;
+  std::optional<asio::signal_set> signals;
+
+  Impl(ServerOptions o, const Router& r, Metrics& m) : opt(std::move(o)), router(r), metrics(m) {
+    for (int i = 0; i < std::max(1, opt.threads); ++i) {
+      workers.push_back(std::make_unique<Worker>());
+      guards.push_back(asio::make_work_guard(workers.back()->ioc));
+    }
+  }
+
+  std::size_t route_index(const Route* r) const {
+    return r ? static_cast<std::size_t>(r - router.routes().data()) + 1 : 0;
+  }
+
+  void listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(opt.host, ec);
+    if (ec) throw std::runtime_error("BOXOFFICE_LISTEN: '" + opt.host + "' is not an IP address");
+    std::uint16_t port = opt.port;
+    for (auto& w : workers) {
+      tcp::endpoint ep(address, port);
+      tcp::acceptor acc(w->ioc);
+      acc.open(ep.protocol(), ec);
+      if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) {
+        int one = 1;
+        ::setsockopt(acc.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        acc.bind(ep, ec);
+      }
+      if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec)
+        throw std::runtime_error("BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" + std::to_string(port) + ": " +
+                                 ec.message());
+      // With port 0 the first socket picks the port and the others join it.
+      port = acc.local_endpoint().port();
+      w->acceptor.emplace(std::move(acc));
+    }
+    bound_port = port;
+  }
+
+  asio::awaitable<void> accept_loop(Worker& w) {
+    for (;;) {
+      auto [ec, sock] = co_await w.acceptor->async_accept(use_tuple);
+      if (stopping) co_return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        // Out of descriptors and the like: back off briefly instead of spinning.
+        asio::steady_timer t(w.ioc, std::chrono::milliseconds(20));
+        co_await t.async_wait(use_tuple);
+        continue;
+      }
+      if (connections.load(std::memory_order_relaxed) >= opt.max_connections) {
+        // Over the limit: refuse this one at once, keep serving the others.
+        boost::system::error_code ignored;
+        sock.set_option(asio::socket_base::linger(true, 0), ignored);
+        sock.close(ignored);
+        continue;
+      }
+      connections.fetch_add(1, std::memory_order_relaxed);
+      metrics.connection_opened();
+      asio::co_spawn(w.ioc, session(w, std::move(sock)), log_completion);
+    }
+  }
+
+  Request to_request(bhttp::request<bhttp::string_body>& msg, const std::string& peer, Worker& w) {
+    Request req;
+    req.method = to_method(msg.method());
+    req.method_text = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto url = boost::urls::parse_origin_form(req.target);
+    if (!url) {
+      req.query_ok = false;
+      req.path = req.target.substr(0, req.target.find('?'));
+    } else {
+      req.path = std::string(url->path());
+      for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
+      if (url->encoded_path().find("%2F") != boost::core::string_view::npos ||
+          url->encoded_path().find("%2f") != boost::core::string_view::npos)
+        req.path = std::string(url->encoded_path());  // an encoded slash is not a separator
+    }
+    req.has_body = !msg.body().empty();
+    req.body = std::move(msg.body());
+    req.content_type = std::string(msg[bhttp::field::content_type]);
+    req.authorization = std::string(msg[bhttp::field::authorization]);
+    req.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+    if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
+      req.has_idempotency_key = true;
+      req.idempotency_key = std::string(it->value());
+    }
+    req.forwarded_for = std::string(msg["X-Forwarded-For"]);
+    const auto incoming_id = msg["X-Request-Id"];
+    if (valid_request_id(incoming_id)) {
+      req.request_id = std::string(incoming_id);
+    } else {
+      char buf[24];
+      std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++w.next_id));
+      req.request_id = w.id_prefix + "-" + buf;
+    }
+    req.peer_ip = peer;
+    req.client_ip = resolve_client_ip(peer, req.forwarded_for, opt.trusted_proxies);
+    return req;
+  }
+
+  asio::awaitable<Response> dispatch(Request& req, std::size_t& route_idx) {
+    auto m = router.match(req.method, req.path);
+    if (!m.route) {
+      if (m.path_known) {
+        Response r = problem_response(Error::make(Errc::method_not_allowed, "method-not-allowed",
+                                                  req.method_text + " is not allowed here"));
+        r.header("Allow", m.allow);
+        co_return r;
+      }
+      co_return problem_response(Error::not_found("no resource at " + req.path.substr(0, 200)));
+    }
+    route_idx = route_index(m.route);
+    req.params = std::move(m.params);
+    req.route = m.route->pattern;
+    if (!req.query_ok) co_return problem_response(Error::make(Errc::bad_request, "bad-query", "the query string is malformed"));
+    if ((req.method == Method::post || req.method == Method::patch || req.method == Method::put) && req.has_body &&
+        !is_json_content_type(req.content_type))
+      co_return problem_response(Error::make(Errc::unsupported_media_type, "unsupported-media-type",
+                                             "request bodies must be application/json"));
+    try {
+      co_return co_await m.route->handler(*api, req);
+    } catch (const std::exception& e) {
+      logging::error("handler failed", {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+    }
+    co_return problem_response(Error::internal("an unexpected error occurred; request id " + req.request_id));
+  }
+
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request* req, const std::string& request_id,
+                                       const Response& res, bool keep_alive, unsigned version) {
+    bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(res.status), version};
+    out.set(bhttp::field::server, "boxoffice");
+    out.set("X-Request-Id", request_id);
+    const auto body = res.body_view();
+    const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+    if (!res.content_type.empty() && !no_body) out.set(bhttp::field::content_type, res.content_type);
+    for (const auto& [k, v] : res.headers) out.set(k, v);
+    out.keep_alive(keep_alive);
+    if (!no_body) out.content_length(body.size());
+    const bool head = req && req->method == Method::head;
+    if (no_body || head) {
+      out.body().data = nullptr;
+      out.body().size = 0;
+    } else {
+      out.body().data = const_cast<char*>(body.data());
+      out.body().size = body.size();
+    }
+    out.body().more = false;
+    stream.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await bhttp::async_write(stream, out, use_tuple);
+    co_return !ec;
+  }
+
+  void access_log(const Request& req, int status, std::chrono::nanoseconds took, std::size_t bytes) {
+    if (!opt.access_log || !logging::enabled(logging::Level::info)) return;
+    std::string line = "{\"time\":\"" + format_rfc3339_ms(now_unix_ms()) + "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
+    logging::append_json_string(line, req.method_text);
+    line += ",\"route\":";
+    logging::append_json_string(line, req.route.empty() ? "unmatched" : req.route);
+    line += ",\"path\":";
+    logging::append_json_string(line, req.path.substr(0, 256));
+    line += ",\"status\":" + std::to_string(status);
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(took).count());
+    line += ",\"duration_ms\":";
+    line += ms;
+    line += ",\"bytes\":" + std::to_string(bytes) + ",\"request_id\":";
+    logging::append_json_string(line, req.request_id);
+    line += ",\"client_ip\":";
+    logging::append_json_string(line, req.client_ip);
+    line += '}';
+    logging::write_raw(logging::Level::info, std::move(line));
+  }
+
+  // Answers a request that could not be read (too large, malformed) and closes politely.
+  asio::awaitable<void> reject(beast::tcp_stream& stream, beast::flat_buffer& buffer, Worker& w, Error e,
+                               const std::string& peer) {
+    Request req;
+    req.method_text = "?";
+    req.peer_ip = req.client_ip = peer;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++w.next_id));
+    req.request_id = w.id_prefix + "-" + buf;
+    Response res = problem_response(e);
+    const auto start = std::chrono::steady_clock::now();
+    co_await write_response(stream, nullptr, req.request_id, res, false, 11);
+    metrics.request(0, res.status, std::chrono::steady_clock::now() - start);
+    access_log(req, res.status, std::chrono::steady_clock::now() - start, res.body_view().size());
+    // Drain what the client is still sending for a moment so it reads the answer instead of a reset.
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds(1));
+    std::size_t drained = 0;
+    while (drained < 4 * 1024 * 1024) {
+      buffer.clear();
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(65536), use_tuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+
+  asio::awaitable<void> session(Worker& w, tcp::socket sock) {
+    struct Guard {
+      Impl& s;
+      Worker& w;
+      Connection* c;
+      ~Guard() {
+        w.connections.erase(c);
+        s.connections.fetch_sub(1, std::memory_order_relaxed);
+        s.metrics.connection_closed();
+      }
+    };
+    boost::system::error_code ec0;
+    sock.set_option(tcp::no_delay(true), ec0);
+    const auto remote = sock.remote_endpoint(ec0);
+    std::string peer = ec0 ? "unknown" : remote.address().to_string();
+    if (peer.rfind("::ffff:", 0) == 0) peer = peer.substr(7);
+    beast::tcp_stream stream(std::move(sock));
+    Connection conn{&stream, true};
+    w.connections.insert(&conn);
+    Guard guard{*this, w, &conn};
+    beast::flat_buffer buffer;
+    for (;;) {
+      conn.idle = true;
+      if (stopping) break;
+      if (buffer.size() == 0) {
+        stream.expires_after(opt.idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      conn.idle = false;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
+      parser.body_limit(opt.max_body_bytes);
+      // The deadline covers the whole header: trickling bytes (slowloris) does not extend it.
+      stream.expires_after(opt.header_timeout);
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      if (hec) {
+        if (hec == bhttp::error::body_limit) {
+          co_await reject(stream, buffer, w, Error::make(Errc::payload_too_large, "payload-too-large",
+                                                         "the body is over " + std::to_string(opt.max_body_bytes) + " bytes"), peer);
+        } else if (hec == bhttp::error::header_limit) {
+          Error e = Error::make(Errc::bad_request, "headers-too-large", "the request headers are too large");
+          co_await reject(stream, buffer, w, e, peer);
+        } else if (hec != beast::error::timeout && hec != asio::error::operation_aborted && hec != bhttp::error::end_of_stream &&
+                   hec != asio::error::eof && hec != asio::error::connection_reset) {
+          co_await reject(stream, buffer, w, Error::bad_request("the request is not valid HTTP/1.1: " + hec.message()), peer);
+        }
+        break;
+      }
+      const auto start = std::chrono::steady_clock::now();
+      if (bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
+        static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);
+        if (cec) break;
+      }
+      if (!parser.is_done()) {
+        stream.expires_after(std::max(opt.header_timeout, std::chrono::milliseconds(30'000)));
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        if (bec == bhttp::error::body_limit) {
+          co_await reject(stream, buffer, w, Error::make(Errc::payload_too_large, "payload-too-large",
+                                                         "the body is over " + std::to_string(opt.max_body_bytes) + " bytes"), peer);
+          break;
+        }
+        if (bec) break;
+      }
+      auto& msg = parser.get();
+      const bool keep_alive = msg.keep_alive();
+      const unsigned version = msg.version();
+      Request req = to_request(msg, peer, w);
+      std::size_t route_idx = 0;
+      Response res = co_await dispatch(req, route_idx);
+      const bool keep = keep_alive && !stopping;
+      const bool written = co_await write_response(stream, &req, req.request_id, res, keep, version);
+      const auto took = std::chrono::steady_clock::now() - start;
+      metrics.request(route_idx, res.status, took);
+      access_log(req, res.status, took, res.body_view().size());
+      if (!written || !keep) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  void begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    api->draining = true;
+    logging::info("shutting down", {{"in_flight", std::to_string(connections.load())}});
+    for (auto& wp : workers) {
+      Worker* w = wp.get();
+      asio::post(w->ioc, [w] {
+        boost::system::error_code ignored;
+        if (w->acceptor) w->acceptor->close(ignored);
+        for (Connection* c : w->connections)
+          if (c->idle) c->stream->cancel();
+      });
+    }
+    asio::co_spawn(workers[0]->ioc, drain(), log_completion);
+  }
+
+  asio::awaitable<void> drain() {
+    const auto deadline = std::chrono::steady_clock::now() + opt.shutdown_timeout;
+    asio::steady_timer t(workers[0]->ioc);
+    while (connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(use_tuple);
+      // Connections that went idle after the first sweep are closed too.
+      for (auto& wp : workers) {
+        Worker* w = wp.get();
+        asio::post(w->ioc, [w] {
+          for (Connection* c : w->connections)
+            if (c->idle) c->stream->cancel();
+        });
+      }
+    }
+    for (auto& g : guards) g.reset();
+    for (auto& w : workers) w->ioc.stop();
+  }
+};
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() = default;
+
+boost::asio::any_io_executor Server::executor(int i) { return impl_->workers.at(static_cast<std::size_t>(i))->ioc.get_executor(); }
+
+void Server::listen() { impl_->listen(); }
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::shutdown() {
+  asio::post(impl_->workers[0]->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+void Server::run(Api& api) {
+  Impl& s = *impl_;
+  s.api = &api;
+  s.signals.emplace(s.workers[0]->ioc, SIGINT, SIGTERM);
+  s.signals->async_wait([&s](boost::system::error_code ec, int) {
+    if (!ec) s.begin_shutdown();
+  });
+  for (auto& w : s.workers) asio::co_spawn(w->ioc, s.accept_loop(*w), log_completion);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < s.workers.size(); ++i) threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
+  s.workers[0]->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace boxoffice::http

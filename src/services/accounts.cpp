@@ -1,0 +1,76 @@
+#include "services/accounts.hpp"
+
+#include "domain/validation.hpp"
+
+namespace boxoffice {
+
+AccountService::AccountService(std::shared_ptr<Store> store, Coordinator coord,
+                               std::shared_ptr<PasswordHasher> hasher, std::chrono::seconds session_ttl)
+    : store_(std::move(store)), coord_(std::move(coord)), hasher_(std::move(hasher)), session_ttl_(session_ttl) {}
+
+boost::asio::awaitable<Result<User>> AccountService::register_user(std::string email, std::string password,
+                                                                   std::string name) {
+  std::vector<FieldError> errors;
+  if (!valid_email(email)) errors.push_back({"email", "must be a valid email address"});
+  if (password.size() < kMinPasswordLength)
+    errors.push_back({"password", "must be at least " + std::to_string(kMinPasswordLength) + " characters"});
+  else if (password.size() > kMaxPasswordLength)
+    errors.push_back({"password", "must be at most " + std::to_string(kMaxPasswordLength) + " characters"});
+  if (name.empty() || name.size() > kMaxNameLength || !valid_text(name))
+    errors.push_back({"name", "must be 1 to 200 characters of text"});
+  if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  auto hash = co_await hasher_->hash(std::move(password));
+  if (!hash) co_return hash.error();
+  co_return co_await store_->create_user(NewUser{normalize_email(email), std::move(name), std::move(*hash), Role::customer});
+}
+
+boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string email, std::string password) {
+  const Error wrong = Error::unauthorized("wrong email or password");
+  auto found = co_await store_->find_user_by_email(normalize_email(email));
+  if (!found) co_return found.error();
+  // An unknown email costs the same hashing work as a wrong password.
+  const std::string hash = *found ? (*found)->password_hash : hasher_->dummy_hash();
+  auto verified = co_await hasher_->verify(hash, std::move(password));
+  if (!verified) co_return verified.error();
+  if (!*found || !*verified) co_return wrong;
+  const User user = (*found)->user;
+  const std::string token = random_token();
+  const std::string token_hash = sha256_hex(token);
+  const UnixSeconds expires = now_unix() + session_ttl_.count();
+  auto created = co_await store_->create_session(token_hash, user.id, expires);
+  if (!created) co_return created.error();
+  co_await coord_.sessions->put(token_hash, SessionRecord{user, expires});
+  co_return SessionGrant{token, expires, user};
+}
+
+boost::asio::awaitable<Status> AccountService::sign_out(const Caller& caller) {
+  // The cache entry goes first so that no instance keeps accepting the token.
+  co_await coord_.sessions->erase(caller.token_hash);
+  co_return co_await store_->delete_session(caller.token_hash);
+}
+
+boost::asio::awaitable<Result<Caller>> AccountService::authenticate(std::string_view authorization) {
+  constexpr std::string_view prefix = "Bearer ";
+  if (authorization.empty()) co_return Error::unauthorized("this call needs an Authorization: Bearer token");
+  if (authorization.size() <= prefix.size() || authorization.size() > 512 ||
+      !std::equal(prefix.begin(), prefix.end(), authorization.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+    co_return Error::unauthorized("the Authorization header must be 'Bearer <token>'");
+  const std::string token_hash = sha256_hex(authorization.substr(prefix.size()));
+  if (auto cached = co_await coord_.sessions->get(token_hash)) co_return Caller{cached->user, token_hash};
+  auto found = co_await store_->find_session(token_hash);
+  if (!found) co_return found.error();
+  if (!*found) co_return Error::unauthorized("the token is invalid or has expired");
+  co_await coord_.sessions->put(token_hash, **found);
+  co_return Caller{(*found)->user, token_hash};
+}
+
+boost::asio::awaitable<Result<User>> AccountService::ensure_admin(std::string email, std::string password) {
+  if (!valid_email(email)) co_return Error::invalid("BOXOFFICE_ADMIN_EMAIL", "must be a valid email address");
+  if (password.size() < kMinPasswordLength) co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", "must be at least 8 characters");
+  auto hash = co_await hasher_->hash(std::move(password));
+  if (!hash) co_return hash.error();
+  co_return co_await store_->ensure_admin(NewUser{normalize_email(email), "Administrator", std::move(*hash), Role::admin});
+}
+
+}  // namespace boxoffice

@@ -1,0 +1,179 @@
+#include "services/catalog.hpp"
+
+#include "domain/seats.hpp"
+#include "domain/validation.hpp"
+#include "services/views.hpp"
+
+namespace boxoffice {
+namespace {
+
+constexpr std::size_t kMaxTitle = 200;
+constexpr std::size_t kMaxDescription = 5000;
+constexpr std::size_t kMaxRating = 16;
+constexpr std::size_t kMaxGenres = 20;
+constexpr std::size_t kMaxGenre = 50;
+constexpr int kMaxDuration = 1000;
+constexpr std::size_t kMaxScreens = 50;
+constexpr std::int64_t kMaxPrice = 100'000'000;
+
+void check_text(std::vector<FieldError>& errors, const char* field, const std::string& v, std::size_t min,
+                std::size_t max) {
+  if (v.size() < min || v.size() > max || !valid_text(v))
+    errors.push_back({field, "must be " + std::to_string(min) + " to " + std::to_string(max) + " characters of text"});
+}
+
+void check_duration(std::vector<FieldError>& errors, int minutes) {
+  if (minutes < 1 || minutes > kMaxDuration)
+    errors.push_back({"duration_minutes", "must be between 1 and " + std::to_string(kMaxDuration)});
+}
+
+void check_genres(std::vector<FieldError>& errors, const std::vector<std::string>& genres) {
+  if (genres.size() > kMaxGenres) errors.push_back({"genres", "at most 20 genres"});
+  for (std::size_t i = 0; i < genres.size(); ++i)
+    if (genres[i].empty() || genres[i].size() > kMaxGenre || !valid_text(genres[i]))
+      errors.push_back({"genres[" + std::to_string(i) + "]", "must be 1 to 50 characters of text"});
+}
+
+}  // namespace
+
+CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls)
+    : store_(std::move(store)), coord_(std::move(coord)), ttls_(ttls) {}
+
+template <class Load>
+boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns, std::string key,
+                                                                  std::chrono::milliseconds ttl, Load load) {
+  const auto gen = co_await coord_.cache->generation(ns);
+  const std::string full = ns + ":" + std::to_string(gen) + ":" + key;
+  if (auto hit = co_await coord_.cache->get(full)) co_return hit;
+  Result<Bytes> fresh = co_await load();
+  if (fresh) co_await coord_.cache->put(full, *fresh, ttl);
+  co_return fresh;
+}
+
+boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) { co_await coord_.cache->bump(std::move(ns)); }
+
+boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
+  std::vector<FieldError> errors;
+  check_text(errors, "title", m.title, 1, kMaxTitle);
+  check_text(errors, "description", m.description, 0, kMaxDescription);
+  check_duration(errors, m.duration_minutes);
+  check_text(errors, "rating", m.rating, 1, kMaxRating);
+  check_genres(errors, m.genres);
+  if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  auto r = co_await store_->create_movie(std::move(m));
+  if (r) co_await invalidate("movies");
+  co_return r;
+}
+
+boost::asio::awaitable<Result<Movie>> CatalogService::update_movie(Id id, MoviePatch p) {
+  std::vector<FieldError> errors;
+  if (p.title) check_text(errors, "title", *p.title, 1, kMaxTitle);
+  if (p.description) check_text(errors, "description", *p.description, 0, kMaxDescription);
+  if (p.duration_minutes) check_duration(errors, *p.duration_minutes);
+  if (p.rating) check_text(errors, "rating", *p.rating, 1, kMaxRating);
+  if (p.genres) check_genres(errors, *p.genres);
+  if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  auto r = co_await store_->update_movie(id, std::move(p));
+  if (r) co_await invalidate("movies");
+  co_return r;
+}
+
+boost::asio::awaitable<Status> CatalogService::delete_movie(Id id) {
+  auto r = co_await store_->delete_movie(id);
+  if (r) {
+    co_await invalidate("movies");
+    co_await invalidate("shows");
+    if (shows_removed_) shows_removed_();
+  }
+  co_return r;
+}
+
+boost::asio::awaitable<Result<Movie>> CatalogService::get_movie(Id id) {
+  auto r = co_await store_->get_movie(id);
+  if (!r) co_return r.error();
+  if (!*r) co_return Error::not_found("movie " + std::to_string(id) + " does not exist");
+  co_return std::move(**r);
+}
+
+boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, int limit) {
+  co_return co_await cached_list("movies", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
+                                 [&]() -> boost::asio::awaitable<Result<Bytes>> {
+                                   auto page = co_await store_->list_movies(after_id, limit);
+                                   if (!page) co_return page.error();
+                                   co_return std::make_shared<const std::string>(
+                                       boost::json::serialize(views::page(*page, views::movie)));
+                                 });
+}
+
+boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
+  std::vector<FieldError> errors;
+  check_text(errors, "name", t.name, 1, kMaxTitle);
+  check_text(errors, "city", t.city, 1, kMaxTitle);
+  if (t.screens.empty()) errors.push_back({"screens", "a theater needs at least one screen"});
+  if (t.screens.size() > kMaxScreens) errors.push_back({"screens", "at most 50 screens"});
+  for (std::size_t i = 0; i < t.screens.size(); ++i) {
+    const auto prefix = "screens[" + std::to_string(i) + "]";
+    const auto& s = t.screens[i];
+    if (s.name.empty() || s.name.size() > kMaxTitle || !valid_text(s.name))
+      errors.push_back({prefix + ".name", "must be 1 to 200 characters of text"});
+    auto row_errors = validate_rows(s.rows, prefix + ".rows");
+    errors.insert(errors.end(), row_errors.begin(), row_errors.end());
+  }
+  if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  auto r = co_await store_->create_theater(std::move(t));
+  if (r) co_await invalidate("theaters");
+  co_return r;
+}
+
+boost::asio::awaitable<Result<Theater>> CatalogService::get_theater(Id id) {
+  auto r = co_await store_->get_theater(id);
+  if (!r) co_return r.error();
+  if (!*r) co_return Error::not_found("theater " + std::to_string(id) + " does not exist");
+  co_return std::move(**r);
+}
+
+boost::asio::awaitable<Result<Bytes>> CatalogService::list_theaters(Id after_id, int limit) {
+  co_return co_await cached_list("theaters", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
+                                 [&]() -> boost::asio::awaitable<Result<Bytes>> {
+                                   auto page = co_await store_->list_theaters(after_id, limit);
+                                   if (!page) co_return page.error();
+                                   co_return std::make_shared<const std::string>(
+                                       boost::json::serialize(views::page(*page, views::theater)));
+                                 });
+}
+
+boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
+  std::vector<FieldError> errors;
+  if (s.movie_id <= 0) errors.push_back({"movie_id", "must be a positive integer"});
+  if (s.screen_id <= 0) errors.push_back({"screen_id", "must be a positive integer"});
+  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an ISO 4217 code such as USD"});
+  for (const auto& [cat, cents] : s.prices) {
+    if (!valid_category(cat)) errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});
+    if (cents < 0 || cents > kMaxPrice) errors.push_back({"prices." + cat, "must be between 0 and 100000000 cents"});
+  }
+  if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  auto r = co_await store_->create_show(std::move(s));
+  if (r) co_await invalidate("shows");
+  co_return r;
+}
+
+boost::asio::awaitable<Result<Show>> CatalogService::get_show(Id id) {
+  auto r = co_await store_->get_show(id);
+  if (!r) co_return r.error();
+  if (!*r) co_return Error::not_found("show " + std::to_string(id) + " does not exist");
+  co_return std::move(**r);
+}
+
+boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
+  std::string key = std::to_string(f.after_id) + ":" + std::to_string(f.limit) + ":" +
+                    (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
+                    (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
+                    (f.day_start ? std::to_string(*f.day_start) : "");
+  co_return co_await cached_list("shows", std::move(key), ttls_.shows, [&]() -> boost::asio::awaitable<Result<Bytes>> {
+    auto page = co_await store_->list_shows(f);
+    if (!page) co_return page.error();
+    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::show)));
+  });
+}
+
+}  // namespace boxoffice

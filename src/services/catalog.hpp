@@ -1,0 +1,52 @@
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "coord/coordinator.hpp"
+#include "store/store.hpp"
+
+namespace boxoffice {
+
+struct CatalogTtls {
+  std::chrono::milliseconds movies{60'000};
+  std::chrono::milliseconds shows{30'000};
+};
+
+class CatalogService {
+ public:
+  CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls);
+
+  boost::asio::awaitable<Result<Movie>> create_movie(Movie m);
+  boost::asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch patch);
+  boost::asio::awaitable<Status> delete_movie(Id id);
+  boost::asio::awaitable<Result<Movie>> get_movie(Id id);
+  // Lists answer with the serialised page, cached until its TTL or the next admin write.
+  boost::asio::awaitable<Result<Bytes>> list_movies(Id after_id, int limit);
+
+  boost::asio::awaitable<Result<Theater>> create_theater(NewTheater t);
+  boost::asio::awaitable<Result<Theater>> get_theater(Id id);
+  boost::asio::awaitable<Result<Bytes>> list_theaters(Id after_id, int limit);
+
+  boost::asio::awaitable<Result<Show>> create_show(NewShow s);
+  boost::asio::awaitable<Result<Show>> get_show(Id id);
+  boost::asio::awaitable<Result<Bytes>> list_shows(ShowFilter f);
+
+  // Called after shows disappear (their movie was deleted), so per-show caches can drop them.
+  void on_shows_removed(std::function<void()> fn) { shows_removed_ = std::move(fn); }
+
+ private:
+  template <class Load>
+  boost::asio::awaitable<Result<Bytes>> cached_list(std::string ns, std::string key, std::chrono::milliseconds ttl,
+                                                    Load load);
+  boost::asio::awaitable<void> invalidate(std::string ns);
+
+  std::shared_ptr<Store> store_;
+  Coordinator coord_;
+  CatalogTtls ttls_;
+  std::function<void()> shows_removed_;
+};
+
+}  // namespace boxoffice

@@ -1,0 +1,92 @@
+#include "store/migrations/sqlite_migrations.hpp"
+
+namespace boxoffice {
+
+std::span<const Migration> sqlite_migrations() {
+  static const Migration migrations[] = {
+      {1, "accounts and catalog", R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('customer', 'admin')),
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+CREATE TABLE movies (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  duration_minutes INTEGER NOT NULL,
+  rating TEXT NOT NULL,
+  genres TEXT NOT NULL
+);
+CREATE TABLE theaters (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  city TEXT NOT NULL
+);
+CREATE TABLE screens (
+  id INTEGER PRIMARY KEY,
+  theater_id INTEGER NOT NULL REFERENCES theaters(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  rows_json TEXT NOT NULL,
+  seat_count INTEGER NOT NULL
+);
+CREATE INDEX screens_theater ON screens(theater_id);
+CREATE TABLE shows (
+  id INTEGER PRIMARY KEY,
+  movie_id INTEGER NOT NULL REFERENCES movies(id) ON DELETE CASCADE,
+  screen_id INTEGER NOT NULL REFERENCES screens(id),
+  theater_id INTEGER NOT NULL REFERENCES theaters(id),
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  prices_json TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  seat_count INTEGER NOT NULL
+);
+CREATE INDEX shows_screen_time ON shows(screen_id, starts_at);
+CREATE INDEX shows_movie ON shows(movie_id);
+CREATE INDEX shows_theater ON shows(theater_id);
+CREATE INDEX shows_starts ON shows(starts_at);
+)sql"},
+      {2, "bookings", R"sql(
+CREATE TABLE bookings (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  show_id INTEGER NOT NULL REFERENCES shows(id),
+  seats_json TEXT NOT NULL,
+  total_cents INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX bookings_user ON bookings(user_id, id);
+CREATE INDEX bookings_show ON bookings(show_id);
+-- The final judge: one live claim per seat of a show. Cancelling deletes the claims.
+CREATE TABLE seat_claims (
+  show_id INTEGER NOT NULL,
+  seat TEXT NOT NULL,
+  booking_id INTEGER NOT NULL REFERENCES bookings(id),
+  PRIMARY KEY (show_id, seat)
+) WITHOUT ROWID;
+CREATE TABLE idempotency_keys (
+  user_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  booking_id INTEGER NOT NULL REFERENCES bookings(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+)sql"},
+  };
+  return migrations;
+}
+
+}  // namespace boxoffice

@@ -1,0 +1,622 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+
+#include "async/bridge.hpp"
+#include "domain/validation.hpp"
+#include "ops/log.hpp"
+#include "store/migrations/sqlite_migrations.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/sqlite/write_queue.hpp"
+
+namespace boxoffice {
+namespace {
+
+namespace json = boost::json;
+using sqlite::Connection;
+using sqlite::Statement;
+
+std::string db_path(const std::string& dir) { return (std::filesystem::path(dir) / "boxoffice.db").string(); }
+
+int apply_migrations(Connection& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  int current = 0;
+  {
+    Statement& q = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (q.step()) current = static_cast<int>(q.int64(0));
+    q.reset();
+  }
+  int applied = 0;
+  for (const Migration& m : sqlite_migrations()) {
+    if (m.version <= current) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+          .bind_all(static_cast<std::int64_t>(m.version), m.name, now_unix())
+          .run();
+      db.exec("COMMIT");
+    } catch (...) {
+      db.exec("ROLLBACK");
+      throw;
+    }
+    ++applied;
+  }
+  return applied;
+}
+
+Role parse_role(const std::string& s) { return s == "admin" ? Role::admin : Role::customer; }
+
+std::string to_json_strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return json::serialize(a);
+}
+
+std::vector<std::string> from_json_strings(const std::string& text) {
+  std::vector<std::string> out;
+  const json::value parsed = json::parse(text);  // must outlive the loop
+  for (const auto& v : parsed.as_array()) out.emplace_back(v.as_string());
+  return out;
+}
+
+std::string rows_to_json(const std::vector<SeatRow>& rows) {
+  json::array a;
+  for (const auto& r : rows) a.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
+  return json::serialize(a);
+}
+
+std::vector<SeatRow> rows_from_json(const std::string& text) {
+  std::vector<SeatRow> rows;
+  const json::value parsed = json::parse(text);
+  for (const auto& v : parsed.as_array()) {
+    const auto& o = v.as_object();
+    rows.push_back({std::string(o.at("row").as_string()), static_cast<int>(o.at("seats").as_int64()),
+                    std::string(o.at("category").as_string())});
+  }
+  return rows;
+}
+
+std::string prices_to_json(const PriceTable& p) {
+  json::object o;
+  for (const auto& [k, v] : p) o[k] = v;
+  return json::serialize(o);
+}
+
+PriceTable prices_from_json(const std::string& text) {
+  PriceTable p;
+  const json::value parsed = json::parse(text);
+  for (const auto& kv : parsed.as_object()) p[std::string(kv.key())] = kv.value().as_int64();
+  return p;
+}
+
+constexpr const char* kUserColumns = "SELECT id, email, name, role, password_hash FROM users ";
+
+UserRecord read_user(const Statement& q) {
+  return UserRecord{User{q.int64(0), q.text(1), q.text(2), parse_role(q.text(3))}, q.text(4)};
+}
+
+Movie read_movie(const Statement& q) {
+  return Movie{q.int64(0), q.text(1), q.text(2), static_cast<int>(q.int64(3)), q.text(4),
+               from_json_strings(q.text(5))};
+}
+
+Show read_show(const Statement& q) {
+  Show s;
+  s.id = q.int64(0);
+  s.movie_id = q.int64(1);
+  s.screen_id = q.int64(2);
+  s.theater_id = q.int64(3);
+  s.starts_at = q.int64(4);
+  s.ends_at = q.int64(5);
+  s.prices = prices_from_json(q.text(6));
+  s.currency = q.text(7);
+  s.seat_count = static_cast<int>(q.int64(8));
+  return s;
+}
+
+Booking read_booking(const Statement& q) {
+  Booking b;
+  b.id = q.int64(0);
+  b.user_id = q.int64(1);
+  b.show_id = q.int64(2);
+  b.seats = from_json_strings(q.text(3));
+  b.total_cents = q.int64(4);
+  b.currency = q.text(5);
+  b.status = q.text(6) == "cancelled" ? BookingStatus::cancelled : BookingStatus::confirmed;
+  b.created_at = q.int64(7);
+  return b;
+}
+
+std::optional<Movie> load_movie(Connection& db, Id id) {
+  auto& q = db.prepare("SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id = ?");
+  q.bind_all(id);
+  if (!q.step()) return std::nullopt;
+  return read_movie(q);
+}
+
+std::vector<Screen> load_screens(Connection& db, Id theater_id) {
+  std::vector<Screen> screens;
+  auto& q = db.prepare("SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE theater_id = ? ORDER BY id");
+  q.bind_all(theater_id);
+  while (q.step())
+    screens.push_back({q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)), static_cast<int>(q.int64(4))});
+  return screens;
+}
+
+std::optional<Screen> load_screen(Connection& db, Id id) {
+  auto& q = db.prepare("SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE id = ?");
+  q.bind_all(id);
+  if (!q.step()) return std::nullopt;
+  return Screen{q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)), static_cast<int>(q.int64(4))};
+}
+
+std::optional<Booking> load_booking(Connection& db, Id id) {
+  auto& q = db.prepare(
+      "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM bookings WHERE id = ?");
+  q.bind_all(id);
+  if (!q.step()) return std::nullopt;
+  return read_booking(q);
+}
+
+template <class T>
+Page<T> finish_page(std::vector<T> items, int limit) {
+  Page<T> page;
+  if (static_cast<int>(items.size()) > limit) {
+    items.resize(static_cast<std::size_t>(limit));
+    page.next_after = items.back().id;
+  }
+  page.items = std::move(items);
+  return page;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& o) : path_(db_path(o.data_dir)), readers_(static_cast<std::size_t>(o.readers)) {
+    auto writer = std::make_unique<Connection>(path_, false);
+    apply_migrations(*writer);
+    for (int i = 0; i < o.readers; ++i) reader_conns_.push_back(std::make_unique<Connection>(path_, true));
+    writer_ = std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch);
+  }
+
+  ~SqliteStore() override {
+    readers_.join();
+    writer_.reset();
+  }
+
+  // Runs fn(Connection&) on a reader thread.
+  template <class T, class Fn>
+  asio::awaitable<Result<T>> read(Fn fn) {
+    co_return co_await run_on(readers_.get_executor(), [this, fn = std::move(fn)]() mutable -> Result<T> {
+      auto conn = acquire();
+      try {
+        Result<T> r = fn(*conn);
+        conn->reset_all();
+        release(std::move(conn));
+        return r;
+      } catch (const std::exception& e) {
+        conn->reset_all();
+        release(std::move(conn));
+        logging::error("store read failed", {{"error", e.what()}});
+        return Error::unavailable("the database is not answering");
+      }
+    });
+  }
+
+  // Runs fn(Connection&) inside the writer's next group commit; the result arrives after COMMIT.
+  template <class T, class Fn>
+  asio::awaitable<Result<T>> write(Fn fn) {
+    co_return co_await await_callback<Result<T>>([this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
+      auto slot = std::make_shared<std::optional<Result<T>>>();
+      writer_->submit(sqlite::WriteJob{
+          [fn = std::move(fn), slot](Connection& db) mutable -> bool {
+            slot->emplace(fn(db));
+            return (*slot)->ok();
+          },
+          [slot, deliver = std::move(deliver)](bool committed) {
+            if (slot->has_value() && (!(*slot)->ok() || committed)) {
+              deliver(std::move(**slot));
+            } else {
+              deliver(Error::unavailable("the database could not commit the change"));
+            }
+          }});
+    });
+  }
+
+  asio::awaitable<Status> ping() override {
+    co_return co_await read<Unit>([](Connection& db) -> Status {
+      db.prepare("SELECT 1").run();
+      return ok_status();
+    });
+  }
+
+  asio::awaitable<Result<User>> create_user(NewUser u) override {
+    co_return co_await write<User>([u = std::move(u)](Connection& db) -> Result<User> {
+      auto& exists = db.prepare("SELECT 1 FROM users WHERE email = ?");
+      exists.bind_all(u.email);
+      if (exists.step()) return Error::conflict("email-taken", "an account with this email already exists");
+      db.prepare("INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)")
+          .bind_all(u.email, u.name, u.password_hash, std::string(role_name(u.role)), now_unix())
+          .run();
+      return User{db.last_insert_id(), u.email, u.name, u.role};
+    });
+  }
+
+  asio::awaitable<Result<User>> ensure_admin(NewUser u) override {
+    co_return co_await write<User>([u = std::move(u)](Connection& db) -> Result<User> {
+      db.prepare(
+            "INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?) "
+            "ON CONFLICT(email) DO UPDATE SET role = 'admin', password_hash = excluded.password_hash")
+          .bind_all(u.email, u.name, u.password_hash, now_unix())
+          .run();
+      auto& q = db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
+      q.bind_all(u.email);
+      if (!q.step()) return Error::internal("admin vanished");
+      auto r = read_user(q);
+      q.reset();
+      return r.user;
+    });
+  }
+
+  asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string email) override {
+    co_return co_await read<std::optional<UserRecord>>([email = std::move(email)](Connection& db) {
+      auto& q = db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
+      q.bind_all(email);
+      std::optional<UserRecord> r;
+      if (q.step()) r = read_user(q);
+      q.reset();
+      return Result<std::optional<UserRecord>>(std::move(r));
+    });
+  }
+
+  asio::awaitable<Status> create_session(std::string token_hash, Id user_id, UnixSeconds expires_at) override {
+    co_return co_await write<Unit>([=](Connection& db) -> Status {
+      db.prepare("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
+          .bind_all(token_hash, user_id, expires_at)
+          .run();
+      // Expired sessions are swept a few at a time by the writes that create new ones.
+      db.prepare("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ? LIMIT 8)")
+          .bind_all(now_unix())
+          .run();
+      return ok_status();
+    });
+  }
+
+  asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string token_hash) override {
+    co_return co_await read<std::optional<SessionRecord>>([h = std::move(token_hash)](Connection& db) {
+      auto& q = db.prepare(
+          "SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+          "WHERE s.token_hash = ? AND s.expires_at > ?");
+      q.bind_all(h, now_unix());
+      std::optional<SessionRecord> r;
+      if (q.step()) r = SessionRecord{User{q.int64(0), q.text(1), q.text(2), parse_role(q.text(3))}, q.int64(4)};
+      q.reset();
+      return Result<std::optional<SessionRecord>>(std::move(r));
+    });
+  }
+
+  asio::awaitable<Status> delete_session(std::string token_hash) override {
+    co_return co_await write<Unit>([h = std::move(token_hash)](Connection& db) -> Status {
+      db.prepare("DELETE FROM sessions WHERE token_hash = ?").bind_all(h).run();
+      return ok_status();
+    });
+  }
+
+  asio::awaitable<Result<Movie>> create_movie(Movie m) override {
+    co_return co_await write<Movie>([m = std::move(m)](Connection& db) mutable -> Result<Movie> {
+      db.prepare("INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, ?, ?, ?, ?)")
+          .bind_all(m.title, m.description, m.duration_minutes, m.rating, to_json_strings(m.genres))
+          .run();
+      m.id = db.last_insert_id();
+      return m;
+    });
+  }
+
+  asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch p) override {
+    co_return co_await write<Movie>([id, p = std::move(p)](Connection& db) -> Result<Movie> {
+      auto m = load_movie(db, id);
+      if (!m) return Error::not_found("movie " + std::to_string(id) + " does not exist");
+      if (p.title) m->title = *p.title;
+      if (p.description) m->description = *p.description;
+      if (p.duration_minutes) m->duration_minutes = *p.duration_minutes;
+      if (p.rating) m->rating = *p.rating;
+      if (p.genres) m->genres = *p.genres;
+      db.prepare("UPDATE movies SET title = ?, description = ?, duration_minutes = ?, rating = ?, genres = ? WHERE id = ?")
+          .bind_all(m->title, m->description, m->duration_minutes, m->rating, to_json_strings(m->genres), id)
+          .run();
+      return *m;
+    });
+  }
+
+  asio::awaitable<Status> delete_movie(Id id) override {
+    co_return co_await write<Unit>([id](Connection& db) -> Status {
+      if (!load_movie(db, id)) return Error::not_found("movie " + std::to_string(id) + " does not exist");
+      auto& q = db.prepare("SELECT 1 FROM bookings b JOIN shows s ON s.id = b.show_id WHERE s.movie_id = ? LIMIT 1");
+      q.bind_all(id);
+      const bool has_bookings = q.step();
+      q.reset();
+      if (has_bookings)
+        return Error::conflict("movie-has-bookings", "the movie has shows with bookings and cannot be deleted");
+      db.prepare("DELETE FROM movies WHERE id = ?").bind_all(id).run();
+      return ok_status();
+    });
+  }
+
+  asio::awaitable<Result<std::optional<Movie>>> get_movie(Id id) override {
+    co_return co_await read<std::optional<Movie>>([id](Connection& db) {
+      auto m = load_movie(db, id);
+      return Result<std::optional<Movie>>(std::move(m));
+    });
+  }
+
+  asio::awaitable<Result<Page<Movie>>> list_movies(Id after_id, int limit) override {
+    co_return co_await read<Page<Movie>>([=](Connection& db) -> Result<Page<Movie>> {
+      auto& q = db.prepare("SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id > ? ORDER BY id LIMIT ?");
+      q.bind_all(after_id, limit + 1);
+      std::vector<Movie> items;
+      while (q.step()) items.push_back(read_movie(q));
+      return finish_page(std::move(items), limit);
+    });
+  }
+
+  asio::awaitable<Result<Theater>> create_theater(NewTheater t) override {
+    co_return co_await write<Theater>([t = std::move(t)](Connection& db) -> Result<Theater> {
+      db.prepare("INSERT INTO theaters (name, city) VALUES (?, ?)").bind_all(t.name, t.city).run();
+      Theater out{db.last_insert_id(), t.name, t.city, {}};
+      for (const auto& s : t.screens) {
+        int count = 0;
+        for (const auto& r : s.rows) count += r.seats;
+        db.prepare("INSERT INTO screens (theater_id, name, rows_json, seat_count) VALUES (?, ?, ?, ?)")
+            .bind_all(out.id, s.name, rows_to_json(s.rows), count)
+            .run();
+        out.screens.push_back(Screen{db.last_insert_id(), out.id, s.name, s.rows, count});
+      }
+      return out;
+    });
+  }
+
+  asio::awaitable<Result<std::optional<Theater>>> get_theater(Id id) override {
+    co_return co_await read<std::optional<Theater>>([id](Connection& db) {
+      auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id = ?");
+      q.bind_all(id);
+      std::optional<Theater> t;
+      if (q.step()) t = Theater{q.int64(0), q.text(1), q.text(2), {}};
+      q.reset();
+      if (t) t->screens = load_screens(db, id);
+      return Result<std::optional<Theater>>(std::move(t));
+    });
+  }
+
+  asio::awaitable<Result<Page<Theater>>> list_theaters(Id after_id, int limit) override {
+    co_return co_await read<Page<Theater>>([=](Connection& db) -> Result<Page<Theater>> {
+      std::vector<Theater> items;
+      {
+        auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
+        q.bind_all(after_id, limit + 1);
+        while (q.step()) items.push_back(Theater{q.int64(0), q.text(1), q.text(2), {}});
+      }
+      for (auto& t : items) t.screens = load_screens(db, t.id);
+      return finish_page(std::move(items), limit);
+    });
+  }
+
+  asio::awaitable<Result<std::optional<Screen>>> get_screen(Id id) override {
+    co_return co_await read<std::optional<Screen>>([id](Connection& db) {
+      return Result<std::optional<Screen>>(load_screen(db, id));
+    });
+  }
+
+  asio::awaitable<Result<Show>> create_show(NewShow n) override {
+    co_return co_await write<Show>([n = std::move(n)](Connection& db) -> Result<Show> {
+      auto movie = load_movie(db, n.movie_id);
+      auto screen = load_screen(db, n.screen_id);
+      std::vector<FieldError> errors;
+      if (!movie) errors.push_back({"movie_id", "movie " + std::to_string(n.movie_id) + " does not exist"});
+      if (!screen) errors.push_back({"screen_id", "screen " + std::to_string(n.screen_id) + " does not exist"});
+      if (screen) {
+        for (const auto& r : screen->rows)
+          if (!n.prices.count(r.category))
+            errors.push_back({"prices." + r.category, "the screen has seats of category '" + r.category + "', which need a price"});
+      }
+      if (!errors.empty()) {
+        // Each missing category is named once.
+        std::sort(errors.begin(), errors.end(), [](auto& a, auto& b) { return a.field < b.field; });
+        errors.erase(std::unique(errors.begin(), errors.end()), errors.end());
+        return Error::invalid(std::move(errors));
+      }
+      Show s;
+      s.movie_id = n.movie_id;
+      s.screen_id = n.screen_id;
+      s.theater_id = screen->theater_id;
+      s.starts_at = n.starts_at;
+      s.ends_at = n.starts_at + static_cast<UnixSeconds>(movie->duration_minutes) * 60;
+      s.prices = n.prices;
+      s.currency = n.currency;
+      s.seat_count = screen->seat_count;
+      auto& overlap = db.prepare("SELECT id FROM shows WHERE screen_id = ? AND starts_at < ? AND ends_at > ? LIMIT 1");
+      overlap.bind_all(s.screen_id, s.ends_at, s.starts_at);
+      if (overlap.step()) {
+        const Id other = overlap.int64(0);
+        overlap.reset();
+        return Error::conflict("screen-busy", "screen " + std::to_string(s.screen_id) +
+                                                  " is in use by show " + std::to_string(other) + " at that time");
+      }
+      db.prepare("INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+          .bind_all(s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at, prices_to_json(s.prices), s.currency,
+                    s.seat_count)
+          .run();
+      s.id = db.last_insert_id();
+      return s;
+    });
+  }
+
+  asio::awaitable<Result<std::optional<Show>>> get_show(Id id) override {
+    co_return co_await read<std::optional<Show>>([id](Connection& db) {
+      auto& q = db.prepare(
+          "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows WHERE id = ?");
+      q.bind_all(id);
+      std::optional<Show> s;
+      if (q.step()) s = read_show(q);
+      q.reset();
+      return Result<std::optional<Show>>(std::move(s));
+    });
+  }
+
+  asio::awaitable<Result<Page<Show>>> list_shows(ShowFilter f) override {
+    co_return co_await read<Page<Show>>([f](Connection& db) -> Result<Page<Show>> {
+      auto& q = db.prepare(
+          "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows "
+          "WHERE id > ?1 AND (?2 IS NULL OR movie_id = ?2) AND (?3 IS NULL OR theater_id = ?3) "
+          "AND (?4 IS NULL OR (starts_at >= ?4 AND starts_at < ?4 + 86400)) ORDER BY id LIMIT ?5");
+      q.bind(1, f.after_id);
+      f.movie_id ? q.bind(2, *f.movie_id) : q.bind_null(2);
+      f.theater_id ? q.bind(3, *f.theater_id) : q.bind_null(3);
+      f.day_start ? q.bind(4, *f.day_start) : q.bind_null(4);
+      q.bind(5, f.limit + 1);
+      std::vector<Show> items;
+      while (q.step()) items.push_back(read_show(q));
+      return finish_page(std::move(items), f.limit);
+    });
+  }
+
+  asio::awaitable<Result<Booking>> confirm_booking(NewBooking n) override {
+    co_return co_await write<Booking>([n = std::move(n)](Connection& db) -> Result<Booking> {
+      if (!n.idempotency_key.empty()) {
+        auto& q = db.prepare("SELECT 1 FROM idempotency_keys WHERE user_id = ? AND key = ?");
+        q.bind_all(n.user_id, n.idempotency_key);
+        const bool seen = q.step();
+        q.reset();
+        if (seen) return Error::conflict("idempotency-replay", "the key was used already");
+      }
+      std::vector<std::string> taken;
+      for (const auto& seat : n.seats) {
+        auto& q = db.prepare("SELECT 1 FROM seat_claims WHERE show_id = ? AND seat = ?");
+        q.bind_all(n.show_id, seat);
+        if (q.step()) taken.push_back(seat);
+        q.reset();
+      }
+      if (!taken.empty()) {
+        Error e = Error::conflict("seat-unavailable", "some of the seats are already booked");
+        e.seats = std::move(taken);
+        return e;
+      }
+      Booking b{0, n.user_id, n.show_id, n.seats, n.total_cents, n.currency, BookingStatus::confirmed, now_unix()};
+      db.prepare("INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, 'confirmed', ?)")
+          .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency, b.created_at)
+          .run();
+      b.id = db.last_insert_id();
+      // The primary key (show_id, seat) is the final judge: a second claim throws and the
+      // savepoint rolls this booking back.
+      for (const auto& seat : n.seats)
+        db.prepare("INSERT INTO seat_claims (show_id, seat, booking_id) VALUES (?, ?, ?)").bind_all(b.show_id, seat, b.id).run();
+      if (!n.idempotency_key.empty())
+        db.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind_all(n.user_id, n.idempotency_key, n.request_hash, b.id, b.created_at)
+            .run();
+      return b;
+    });
+  }
+
+  asio::awaitable<Result<std::vector<std::string>>> booked_seats(Id show_id) override {
+    co_return co_await read<std::vector<std::string>>([show_id](Connection& db) -> Result<std::vector<std::string>> {
+      auto& q = db.prepare("SELECT seat FROM seat_claims WHERE show_id = ?");
+      q.bind_all(show_id);
+      std::vector<std::string> seats;
+      while (q.step()) seats.push_back(q.text(0));
+      return seats;
+    });
+  }
+
+  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(Id user_id, std::string key) override {
+    co_return co_await read<std::optional<IdempotencyRecord>>([user_id, key = std::move(key)](Connection& db) {
+      auto& q = db.prepare("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = ? AND key = ?");
+      q.bind_all(user_id, key);
+      std::optional<IdempotencyRecord> r;
+      if (q.step()) r = IdempotencyRecord{q.text(0), q.int64(1)};
+      q.reset();
+      return Result<std::optional<IdempotencyRecord>>(std::move(r));
+    });
+  }
+
+  asio::awaitable<Result<std::optional<Booking>>> get_booking(Id id) override {
+    co_return co_await read<std::optional<Booking>>([id](Connection& db) {
+      return Result<std::optional<Booking>>(load_booking(db, id));
+    });
+  }
+
+  asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id, int limit) override {
+    co_return co_await read<Page<Booking>>([=](Connection& db) -> Result<Page<Booking>> {
+      auto& q = db.prepare(
+          "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM bookings "
+          "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
+      q.bind_all(user_id, after_id, limit + 1);
+      std::vector<Booking> items;
+      while (q.step()) items.push_back(read_booking(q));
+      return finish_page(std::move(items), limit);
+    });
+  }
+
+  asio::awaitable<Result<Booking>> cancel_booking(Id id) override {
+    co_return co_await write<Booking>([id](Connection& db) -> Result<Booking> {
+      auto b = load_booking(db, id);
+      if (!b) return Error::not_found("booking " + std::to_string(id) + " does not exist");
+      if (b->status == BookingStatus::cancelled) return *b;
+      db.prepare("UPDATE bookings SET status = 'cancelled' WHERE id = ?").bind_all(id).run();
+      db.prepare("DELETE FROM seat_claims WHERE booking_id = ?").bind_all(id).run();
+      b->status = BookingStatus::cancelled;
+      return *b;
+    });
+  }
+
+ private:
+  std::unique_ptr<Connection> acquire() {
+    std::lock_guard lock(pool_mutex_);
+    if (reader_conns_.empty()) return std::make_unique<Connection>(path_, true);
+    auto c = std::move(reader_conns_.back());
+    reader_conns_.pop_back();
+    return c;
+  }
+  void release(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(pool_mutex_);
+    reader_conns_.push_back(std::move(c));
+  }
+
+  std::string path_;
+  asio::thread_pool readers_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Connection>> reader_conns_;
+  std::unique_ptr<sqlite::WriteQueue> writer_;
+};
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot create " + dir + ": " + ec.message());
+}
+
+}  // namespace
+
+std::shared_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
+  ensure_dir(options.data_dir);
+  try {
+    return std::make_shared<SqliteStore>(options);
+  } catch (const sqlite::SqliteError& e) {
+    throw std::runtime_error(std::string("BOXOFFICE_DATA_DIR: ") + e.what());
+  }
+}
+
+int migrate_sqlite(const std::string& data_dir) {
+  ensure_dir(data_dir);
+  Connection db(db_path(data_dir), false);
+  return apply_migrations(db);
+}
+
+}  // namespace boxoffice

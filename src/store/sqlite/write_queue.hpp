@@ -1,0 +1,41 @@
+#pragma once
+// Group commit: one writer thread takes every write that is waiting and commits them in one
+// transaction, each inside its own savepoint so that a failing write rolls back only itself.
+// One fsync then makes a whole batch durable.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/db.hpp"
+
+namespace boxoffice::sqlite {
+
+struct WriteJob {
+  std::function<bool(Connection&)> run;   // in the transaction; false rolls back this job only
+  std::function<void(bool committed)> done;  // after COMMIT (or its failure), on the writer thread
+};
+
+class WriteQueue {
+ public:
+  WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch);
+  ~WriteQueue();  // finishes queued jobs, then joins
+  void submit(WriteJob job);
+  std::size_t batches() const;
+
+ private:
+  void loop();
+  void run_batch(std::vector<WriteJob>& batch);
+
+  std::unique_ptr<Connection> conn_;
+  std::size_t max_batch_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<WriteJob> pending_;
+  bool stopping_ = false;
+  std::size_t batches_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace boxoffice::sqlite
