@@ -20,10 +20,14 @@ namespace asio = boost::asio;
 template <class R>
 using Deliver = std::function<void(R)>;
 
+// GCC 12 double-frees a capturing lambda that appears in the same expression as co_await.
+// These helpers are therefore plain functions returning awaitables, and callers bind capturing
+// lambdas to named locals before any co_await.
+
 // `start` receives a Deliver<R> that must be called exactly once, from any thread.
 template <class R, class Start>
 asio::awaitable<R> await_callback(Start start) {
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
       [](auto handler, Start start) {
         auto ex = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -40,11 +44,10 @@ asio::awaitable<R> await_callback(Start start) {
 template <class Executor, class Fn>
 asio::awaitable<std::invoke_result_t<Fn>> run_on(Executor executor, Fn fn) {
   using R = std::invoke_result_t<Fn>;
-  co_return co_await await_callback<R>([executor, fn = std::move(fn)](Deliver<R> deliver) mutable {
-    asio::post(executor, [fn = std::move(fn), deliver = std::move(deliver)]() mutable {
-      deliver(fn());
-    });
-  });
+  auto start = [executor, fn = std::move(fn)](Deliver<R> deliver) mutable {
+    asio::post(executor, [fn = std::move(fn), deliver = std::move(deliver)]() mutable { deliver(fn()); });
+  };
+  return await_callback<R>(std::move(start));
 }
 
 }  // namespace boxoffice

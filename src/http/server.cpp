@@ -329,14 +329,16 @@ struct Server::Impl {
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       if (hec) {
         if (hec == bhttp::error::body_limit) {
-          co_await reject(stream, buffer, w, Error::make(Errc::payload_too_large, "payload-too-large",
-                                                         "the body is over " + std::to_string(opt.max_body_bytes) + " bytes"), peer);
+          Error too_large = Error::make(Errc::payload_too_large, "payload-too-large",
+                                        "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          co_await reject(stream, buffer, w, std::move(too_large), peer);
         } else if (hec == bhttp::error::header_limit) {
           Error e = Error::make(Errc::bad_request, "headers-too-large", "the request headers are too large");
           co_await reject(stream, buffer, w, e, peer);
         } else if (hec != beast::error::timeout && hec != asio::error::operation_aborted && hec != bhttp::error::end_of_stream &&
                    hec != asio::error::eof && hec != asio::error::connection_reset) {
-          co_await reject(stream, buffer, w, Error::bad_request("the request is not valid HTTP/1.1: " + hec.message()), peer);
+          Error malformed = Error::bad_request("the request is not valid HTTP/1.1: " + hec.message());
+          co_await reject(stream, buffer, w, std::move(malformed), peer);
         }
         break;
       }
@@ -350,8 +352,9 @@ struct Server::Impl {
         stream.expires_after(std::max(opt.header_timeout, std::chrono::milliseconds(30'000)));
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (bec == bhttp::error::body_limit) {
-          co_await reject(stream, buffer, w, Error::make(Errc::payload_too_large, "payload-too-large",
-                                                         "the body is over " + std::to_string(opt.max_body_bytes) + " bytes"), peer);
+          Error too_large = Error::make(Errc::payload_too_large, "payload-too-large",
+                                        "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          co_await reject(stream, buffer, w, std::move(too_large), peer);
           break;
         }
         if (bec) break;

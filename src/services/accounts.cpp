@@ -21,7 +21,9 @@ boost::asio::awaitable<Result<User>> AccountService::register_user(std::string e
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
-  co_return co_await store_->create_user(NewUser{normalize_email(email), std::move(name), std::move(*hash), Role::customer});
+  // Named, not a temporary inside co_await: g++ 12 miscompiles by-value aggregate temporaries there.
+  NewUser user{normalize_email(email), std::move(name), std::move(*hash), Role::customer};
+  co_return co_await store_->create_user(std::move(user));
 }
 
 boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string email, std::string password) {
@@ -39,7 +41,8 @@ boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string
   const UnixSeconds expires = now_unix() + session_ttl_.count();
   auto created = co_await store_->create_session(token_hash, user.id, expires);
   if (!created) co_return created.error();
-  co_await coord_.sessions->put(token_hash, SessionRecord{user, expires});
+  SessionRecord session{user, expires};
+  co_await coord_.sessions->put(token_hash, std::move(session));
   co_return SessionGrant{token, expires, user};
 }
 
@@ -70,7 +73,8 @@ boost::asio::awaitable<Result<User>> AccountService::ensure_admin(std::string em
   if (password.size() < kMinPasswordLength) co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", "must be at least 8 characters");
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
-  co_return co_await store_->ensure_admin(NewUser{normalize_email(email), "Administrator", std::move(*hash), Role::admin});
+  NewUser admin{normalize_email(email), "Administrator", std::move(*hash), Role::admin};
+  co_return co_await store_->ensure_admin(std::move(admin));
 }
 
 }  // namespace boxoffice

@@ -261,8 +261,9 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(const Calle
     metrics_->booking(BookingResult::show_started);
     co_return Error::conflict("show-started", "the show has already started");
   }
-  auto booked = co_await store_->confirm_booking(NewBooking{caller.user.id, show_id, held->seats, held->total_cents,
-                                                            (*info)->show.currency, key, request_hash});
+  NewBooking request{caller.user.id, show_id,           held->seats, held->total_cents,
+                     (*info)->show.currency, key, request_hash};
+  auto booked = co_await store_->confirm_booking(std::move(request));
   co_await coord_.holds->finish_confirm(show_id, hold_id, booked.ok());
   co_await invalidate_seat_map(show_id);
   if (booked) {

@@ -96,13 +96,13 @@ boost::asio::awaitable<Result<Movie>> CatalogService::get_movie(Id id) {
 }
 
 boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, int limit) {
+  auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
+    auto page = co_await store_->list_movies(after_id, limit);
+    if (!page) co_return page.error();
+    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::movie)));
+  };
   co_return co_await cached_list("movies", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
-                                 [&]() -> boost::asio::awaitable<Result<Bytes>> {
-                                   auto page = co_await store_->list_movies(after_id, limit);
-                                   if (!page) co_return page.error();
-                                   co_return std::make_shared<const std::string>(
-                                       boost::json::serialize(views::page(*page, views::movie)));
-                                 });
+                                 std::move(load));
 }
 
 boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
@@ -133,13 +133,13 @@ boost::asio::awaitable<Result<Theater>> CatalogService::get_theater(Id id) {
 }
 
 boost::asio::awaitable<Result<Bytes>> CatalogService::list_theaters(Id after_id, int limit) {
+  auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
+    auto page = co_await store_->list_theaters(after_id, limit);
+    if (!page) co_return page.error();
+    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::theater)));
+  };
   co_return co_await cached_list("theaters", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
-                                 [&]() -> boost::asio::awaitable<Result<Bytes>> {
-                                   auto page = co_await store_->list_theaters(after_id, limit);
-                                   if (!page) co_return page.error();
-                                   co_return std::make_shared<const std::string>(
-                                       boost::json::serialize(views::page(*page, views::theater)));
-                                 });
+                                 std::move(load));
 }
 
 boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
@@ -169,11 +169,12 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
                     (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
                     (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
                     (f.day_start ? std::to_string(*f.day_start) : "");
-  co_return co_await cached_list("shows", std::move(key), ttls_.shows, [&]() -> boost::asio::awaitable<Result<Bytes>> {
+  auto load = [this, f]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_shows(f);
     if (!page) co_return page.error();
     co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::show)));
-  });
+  };
+  co_return co_await cached_list("shows", std::move(key), ttls_.shows, std::move(load));
 }
 
 }  // namespace boxoffice

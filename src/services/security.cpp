@@ -60,13 +60,14 @@ boost::asio::awaitable<Result<std::string>> PasswordHasher::hash(std::string pas
     co_return Error::unavailable("too many password operations are waiting; retry shortly");
   }
   WaitingSlot slot{waiting_};
-  co_return co_await run_on(pool_.get_executor(), [p = std::move(password)]() -> Result<std::string> {
+  auto job = [p = std::move(password)]() -> Result<std::string> {
     try {
       return hash_password_now(p);
     } catch (const std::exception& e) {
       return Error::unavailable(e.what());
     }
-  });
+  };
+  co_return co_await run_on(pool_.get_executor(), std::move(job));
 }
 
 boost::asio::awaitable<Result<bool>> PasswordHasher::verify(std::string hash, std::string password) {
@@ -75,9 +76,10 @@ boost::asio::awaitable<Result<bool>> PasswordHasher::verify(std::string hash, st
     co_return Error::unavailable("too many password operations are waiting; retry shortly");
   }
   WaitingSlot slot{waiting_};
-  co_return co_await run_on(pool_.get_executor(), [h = std::move(hash), p = std::move(password)]() -> Result<bool> {
+  auto job = [h = std::move(hash), p = std::move(password)]() -> Result<bool> {
     return crypto_pwhash_str_verify(h.c_str(), p.data(), p.size()) == 0;
-  });
+  };
+  co_return co_await run_on(pool_.get_executor(), std::move(job));
 }
 
 }  // namespace boxoffice

@@ -193,7 +193,7 @@ class SqliteStore final : public Store {
   // Runs fn(Connection&) on a reader thread.
   template <class T, class Fn>
   asio::awaitable<Result<T>> read(Fn fn) {
-    co_return co_await run_on(readers_.get_executor(), [this, fn = std::move(fn)]() mutable -> Result<T> {
+    return run_on(readers_.get_executor(), [this, fn = std::move(fn)]() mutable -> Result<T> {
       auto conn = acquire();
       try {
         Result<T> r = fn(*conn);
@@ -212,7 +212,7 @@ class SqliteStore final : public Store {
   // Runs fn(Connection&) inside the writer's next group commit; the result arrives after COMMIT.
   template <class T, class Fn>
   asio::awaitable<Result<T>> write(Fn fn) {
-    co_return co_await await_callback<Result<T>>([this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
+    return await_callback<Result<T>>([this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
       auto slot = std::make_shared<std::optional<Result<T>>>();
       writer_->submit(sqlite::WriteJob{
           [fn = std::move(fn), slot](Connection& db) mutable -> bool {
@@ -230,14 +230,14 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Status> ping() override {
-    co_return co_await read<Unit>([](Connection& db) -> Status {
+    return read<Unit>([](Connection& db) -> Status {
       db.prepare("SELECT 1").run();
       return ok_status();
     });
   }
 
   asio::awaitable<Result<User>> create_user(NewUser u) override {
-    co_return co_await write<User>([u = std::move(u)](Connection& db) -> Result<User> {
+    return write<User>([u = std::move(u)](Connection& db) -> Result<User> {
       auto& exists = db.prepare("SELECT 1 FROM users WHERE email = ?");
       exists.bind_all(u.email);
       if (exists.step()) return Error::conflict("email-taken", "an account with this email already exists");
@@ -249,7 +249,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<User>> ensure_admin(NewUser u) override {
-    co_return co_await write<User>([u = std::move(u)](Connection& db) -> Result<User> {
+    return write<User>([u = std::move(u)](Connection& db) -> Result<User> {
       db.prepare(
             "INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?) "
             "ON CONFLICT(email) DO UPDATE SET role = 'admin', password_hash = excluded.password_hash")
@@ -265,7 +265,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string email) override {
-    co_return co_await read<std::optional<UserRecord>>([email = std::move(email)](Connection& db) {
+    return read<std::optional<UserRecord>>([email = std::move(email)](Connection& db) {
       auto& q = db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
       q.bind_all(email);
       std::optional<UserRecord> r;
@@ -276,12 +276,12 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Status> create_session(std::string token_hash, Id user_id, UnixSeconds expires_at) override {
-    co_return co_await write<Unit>([=](Connection& db) -> Status {
+    return write<Unit>([=](Connection& db) -> Status {
       db.prepare("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
           .bind_all(token_hash, user_id, expires_at)
           .run();
       // Expired sessions are swept a few at a time by the writes that create new ones.
-      db.prepare("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ? LIMIT 8)")
+      db.prepare("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at < ? LIMIT 8)")
           .bind_all(now_unix())
           .run();
       return ok_status();
@@ -289,7 +289,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string token_hash) override {
-    co_return co_await read<std::optional<SessionRecord>>([h = std::move(token_hash)](Connection& db) {
+    return read<std::optional<SessionRecord>>([h = std::move(token_hash)](Connection& db) {
       auto& q = db.prepare(
           "SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
           "WHERE s.token_hash = ? AND s.expires_at > ?");
@@ -302,14 +302,14 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Status> delete_session(std::string token_hash) override {
-    co_return co_await write<Unit>([h = std::move(token_hash)](Connection& db) -> Status {
+    return write<Unit>([h = std::move(token_hash)](Connection& db) -> Status {
       db.prepare("DELETE FROM sessions WHERE token_hash = ?").bind_all(h).run();
       return ok_status();
     });
   }
 
   asio::awaitable<Result<Movie>> create_movie(Movie m) override {
-    co_return co_await write<Movie>([m = std::move(m)](Connection& db) mutable -> Result<Movie> {
+    return write<Movie>([m = std::move(m)](Connection& db) mutable -> Result<Movie> {
       db.prepare("INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, ?, ?, ?, ?)")
           .bind_all(m.title, m.description, m.duration_minutes, m.rating, to_json_strings(m.genres))
           .run();
@@ -319,7 +319,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch p) override {
-    co_return co_await write<Movie>([id, p = std::move(p)](Connection& db) -> Result<Movie> {
+    return write<Movie>([id, p = std::move(p)](Connection& db) -> Result<Movie> {
       auto m = load_movie(db, id);
       if (!m) return Error::not_found("movie " + std::to_string(id) + " does not exist");
       if (p.title) m->title = *p.title;
@@ -335,7 +335,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Status> delete_movie(Id id) override {
-    co_return co_await write<Unit>([id](Connection& db) -> Status {
+    return write<Unit>([id](Connection& db) -> Status {
       if (!load_movie(db, id)) return Error::not_found("movie " + std::to_string(id) + " does not exist");
       auto& q = db.prepare("SELECT 1 FROM bookings b JOIN shows s ON s.id = b.show_id WHERE s.movie_id = ? LIMIT 1");
       q.bind_all(id);
@@ -349,14 +349,14 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Movie>>> get_movie(Id id) override {
-    co_return co_await read<std::optional<Movie>>([id](Connection& db) {
+    return read<std::optional<Movie>>([id](Connection& db) {
       auto m = load_movie(db, id);
       return Result<std::optional<Movie>>(std::move(m));
     });
   }
 
   asio::awaitable<Result<Page<Movie>>> list_movies(Id after_id, int limit) override {
-    co_return co_await read<Page<Movie>>([=](Connection& db) -> Result<Page<Movie>> {
+    return read<Page<Movie>>([=](Connection& db) -> Result<Page<Movie>> {
       auto& q = db.prepare("SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id > ? ORDER BY id LIMIT ?");
       q.bind_all(after_id, limit + 1);
       std::vector<Movie> items;
@@ -366,7 +366,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Theater>> create_theater(NewTheater t) override {
-    co_return co_await write<Theater>([t = std::move(t)](Connection& db) -> Result<Theater> {
+    return write<Theater>([t = std::move(t)](Connection& db) -> Result<Theater> {
       db.prepare("INSERT INTO theaters (name, city) VALUES (?, ?)").bind_all(t.name, t.city).run();
       Theater out{db.last_insert_id(), t.name, t.city, {}};
       for (const auto& s : t.screens) {
@@ -382,7 +382,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Theater>>> get_theater(Id id) override {
-    co_return co_await read<std::optional<Theater>>([id](Connection& db) {
+    return read<std::optional<Theater>>([id](Connection& db) {
       auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id = ?");
       q.bind_all(id);
       std::optional<Theater> t;
@@ -394,7 +394,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Page<Theater>>> list_theaters(Id after_id, int limit) override {
-    co_return co_await read<Page<Theater>>([=](Connection& db) -> Result<Page<Theater>> {
+    return read<Page<Theater>>([=](Connection& db) -> Result<Page<Theater>> {
       std::vector<Theater> items;
       {
         auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
@@ -407,13 +407,13 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Screen>>> get_screen(Id id) override {
-    co_return co_await read<std::optional<Screen>>([id](Connection& db) {
+    return read<std::optional<Screen>>([id](Connection& db) {
       return Result<std::optional<Screen>>(load_screen(db, id));
     });
   }
 
   asio::awaitable<Result<Show>> create_show(NewShow n) override {
-    co_return co_await write<Show>([n = std::move(n)](Connection& db) -> Result<Show> {
+    return write<Show>([n = std::move(n)](Connection& db) -> Result<Show> {
       auto movie = load_movie(db, n.movie_id);
       auto screen = load_screen(db, n.screen_id);
       std::vector<FieldError> errors;
@@ -458,7 +458,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Show>>> get_show(Id id) override {
-    co_return co_await read<std::optional<Show>>([id](Connection& db) {
+    return read<std::optional<Show>>([id](Connection& db) {
       auto& q = db.prepare(
           "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows WHERE id = ?");
       q.bind_all(id);
@@ -470,7 +470,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Page<Show>>> list_shows(ShowFilter f) override {
-    co_return co_await read<Page<Show>>([f](Connection& db) -> Result<Page<Show>> {
+    return read<Page<Show>>([f](Connection& db) -> Result<Page<Show>> {
       auto& q = db.prepare(
           "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows "
           "WHERE id > ?1 AND (?2 IS NULL OR movie_id = ?2) AND (?3 IS NULL OR theater_id = ?3) "
@@ -487,7 +487,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Booking>> confirm_booking(NewBooking n) override {
-    co_return co_await write<Booking>([n = std::move(n)](Connection& db) -> Result<Booking> {
+    return write<Booking>([n = std::move(n)](Connection& db) -> Result<Booking> {
       if (!n.idempotency_key.empty()) {
         auto& q = db.prepare("SELECT 1 FROM idempotency_keys WHERE user_id = ? AND key = ?");
         q.bind_all(n.user_id, n.idempotency_key);
@@ -526,7 +526,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::vector<std::string>>> booked_seats(Id show_id) override {
-    co_return co_await read<std::vector<std::string>>([show_id](Connection& db) -> Result<std::vector<std::string>> {
+    return read<std::vector<std::string>>([show_id](Connection& db) -> Result<std::vector<std::string>> {
       auto& q = db.prepare("SELECT seat FROM seat_claims WHERE show_id = ?");
       q.bind_all(show_id);
       std::vector<std::string> seats;
@@ -536,7 +536,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(Id user_id, std::string key) override {
-    co_return co_await read<std::optional<IdempotencyRecord>>([user_id, key = std::move(key)](Connection& db) {
+    return read<std::optional<IdempotencyRecord>>([user_id, key = std::move(key)](Connection& db) {
       auto& q = db.prepare("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = ? AND key = ?");
       q.bind_all(user_id, key);
       std::optional<IdempotencyRecord> r;
@@ -547,13 +547,13 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Booking>>> get_booking(Id id) override {
-    co_return co_await read<std::optional<Booking>>([id](Connection& db) {
+    return read<std::optional<Booking>>([id](Connection& db) {
       return Result<std::optional<Booking>>(load_booking(db, id));
     });
   }
 
   asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id, int limit) override {
-    co_return co_await read<Page<Booking>>([=](Connection& db) -> Result<Page<Booking>> {
+    return read<Page<Booking>>([=](Connection& db) -> Result<Page<Booking>> {
       auto& q = db.prepare(
           "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM bookings "
           "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
@@ -565,7 +565,7 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<Booking>> cancel_booking(Id id) override {
-    co_return co_await write<Booking>([id](Connection& db) -> Result<Booking> {
+    return write<Booking>([id](Connection& db) -> Result<Booking> {
       auto b = load_booking(db, id);
       if (!b) return Error::not_found("booking " + std::to_string(id) + " does not exist");
       if (b->status == BookingStatus::cancelled) return *b;
