@@ -61,6 +61,8 @@ struct Unit {};
 template <class T>
 class [[nodiscard]] Result {
  public:
+  // Asio's co_spawn needs default-constructible results; an unset Result is an internal error.
+  Result() : v_(std::in_place_index<1>, Error::internal("no result")) {}
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 

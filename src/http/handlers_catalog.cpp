@@ -54,7 +54,13 @@ awaitable<Response> create_movie(Api& api, Request& req) {
   m.duration_minutes = small_int(f, "duration_minutes", true).value_or(0);
   m.rating = f.string("rating", true).value_or("");
   m.genres = f.strings("genres", false).value_or(std::vector<std::string>{});
-  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
+  if (!f.errors().empty()) {
+    // Report the value errors of the fields that parsed too, in one answer.
+    for (auto& e : CatalogService::check_movie(m))
+      if (std::none_of(f.errors().begin(), f.errors().end(), [&](const FieldError& x) { return x.field == e.field; }))
+        f.errors().push_back(std::move(e));
+    co_return problem_response(Error::invalid(std::move(f.errors())));
+  }
   BOXOFFICE_TRY(movie, co_await api.catalog.create_movie(std::move(m)));
   co_return json_of(201, views::movie(*movie)).header("Location", "/api/v1/movies/" + std::to_string(movie->id));
 }

@@ -52,13 +52,18 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns
 
 boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) { co_await coord_.cache->bump(std::move(ns)); }
 
-boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
+std::vector<FieldError> CatalogService::check_movie(const Movie& m) {
   std::vector<FieldError> errors;
   check_text(errors, "title", m.title, 1, kMaxTitle);
   check_text(errors, "description", m.description, 0, kMaxDescription);
   check_duration(errors, m.duration_minutes);
   check_text(errors, "rating", m.rating, 1, kMaxRating);
   check_genres(errors, m.genres);
+  return errors;
+}
+
+boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
+  auto errors = check_movie(m);
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
   auto r = co_await store_->create_movie(std::move(m));
   if (r) co_await invalidate("movies");
