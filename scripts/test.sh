@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, builds and runs every test: the release build (unit, functional, concurrency),
+# the same suites under AddressSanitizer + UndefinedBehaviorSanitizer, and the concurrency
+# suites under ThreadSanitizer. Prints the time each stage took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+JOBS="$(nproc)"
+stage() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+t0=$(date +%s)
+
+stage "install dependencies"
+bash scripts/install-deps.sh
+
+for preset in release asan tsan; do
+  stage "build $preset"
+  s=$(date +%s)
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j"$JOBS"
+  echo "build $preset: $(( $(date +%s) - s ))s"
+  stage "test $preset"
+  s=$(date +%s)
+  ctest --preset "$preset" --timeout 900
+  echo "test $preset: $(( $(date +%s) - s ))s"
+done
+
+echo
+echo "all stages passed in $(( $(date +%s) - t0 ))s"
