@@ -70,13 +70,19 @@ class Conn {
   beast::flat_buffer buffer_;
 };
 
+std::string credentials_json(const std::string& email, const std::string& password, bool with_name) {
+  json::object o{{"email", email}, {"password", password}};
+  if (with_name) o["name"] = "Load";
+  return json::serialize(o);
+}
+
 asio::awaitable<std::string> sign_in(Conn& c, const std::string& email, const std::string& password, bool create) {
   if (create) {
-    json::object u{{"email", email}, {"password", password}, {"name", "Load"}};
-    co_await c.call(http::verb::post, "/api/v1/users", json::serialize(u), "");
+    const std::string user = credentials_json(email, password, true);
+    co_await c.call(http::verb::post, "/api/v1/users", user, "");
   }
-  json::object s{{"email", email}, {"password", password}};
-  auto [status, body] = co_await c.call(http::verb::post, "/api/v1/sessions", json::serialize(s), "");
+  const std::string creds = credentials_json(email, password, false);
+  auto [status, body] = co_await c.call(http::verb::post, "/api/v1/sessions", creds, "");
   if (status != 201) throw std::runtime_error("sign-in failed for " + email + ": " + body);
   co_return std::string(json::parse(body).at("token").as_string());
 }
@@ -86,14 +92,9 @@ struct Plan {
   std::vector<std::string> seat_ids;  // of the big hall, in order
 };
 
-asio::awaitable<void> setup(const Options& o, Plan& plan) {
-  Conn c(co_await asio::this_coro::executor);
-  co_await c.connect(o);
-  const std::string admin = co_await sign_in(c, o.admin_email, o.admin_password, false);
-  auto [ms, mb] = co_await c.call(http::verb::post, "/api/v1/movies",
-                                  R"({"title":"Load Test","description":"","duration_minutes":60,"rating":"G"})", admin);
-  if (ms != 201) throw std::runtime_error("create movie: " + mb);
-  const long movie = json::parse(mb).at("id").as_int64();
+// JSON bodies are built in plain functions: g++ 12 mishandles arrays and initializer lists
+// inside coroutines.
+std::string arena_json(Plan& plan) {
   // 100 rows x 200 seats: 20,000 seats per show.
   json::array rows;
   for (int r = 0; r < 100; ++r) {
@@ -102,17 +103,42 @@ asio::awaitable<void> setup(const Options& o, Plan& plan) {
     rows.push_back(json::object{{"row", label}, {"seats", 200}, {"category", "standard"}});
     for (int n = 1; n <= 200; ++n) plan.seat_ids.push_back(label + std::to_string(n));
   }
-  json::object theater{{"name", "Load Arena"}, {"city", "Bench"}, {"screens", json::array{json::object{{"name", "Main"}, {"rows", rows}}}}};
-  auto [ts, tb] = co_await c.call(http::verb::post, "/api/v1/theaters", json::serialize(theater), admin);
+  json::object screen{{"name", "Main"}, {"rows", rows}};
+  json::object theater{{"name", "Load Arena"}, {"city", "Bench"}, {"screens", json::array{screen}}};
+  return json::serialize(theater);
+}
+
+std::string show_json(long movie, long screen, std::time_t t) {
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  json::object show{{"movie_id", movie}, {"screen_id", screen}, {"starts_at", when}, {"prices", json::object{{"standard", 1000}}}};
+  return json::serialize(show);
+}
+
+std::string seats_json(const Plan& plan, std::size_t first, int count) {
+  json::array seats;
+  for (int k = 0; k < count; ++k) seats.emplace_back(plan.seat_ids[first + static_cast<std::size_t>(k)]);
+  return json::serialize(json::object{{"seats", seats}});
+}
+
+std::string hold_json(const std::string& hold_id) { return json::serialize(json::object{{"hold_id", hold_id}}); }
+
+asio::awaitable<void> setup(const Options& o, Plan& plan) {
+  Conn c(co_await asio::this_coro::executor);
+  co_await c.connect(o);
+  const std::string admin = co_await sign_in(c, o.admin_email, o.admin_password, false);
+  auto [ms, mb] = co_await c.call(http::verb::post, "/api/v1/movies",
+                                  R"({"title":"Load Test","description":"","duration_minutes":60,"rating":"G"})", admin);
+  if (ms != 201) throw std::runtime_error("create movie: " + mb);
+  const long movie = json::parse(mb).at("id").as_int64();
+  const std::string theater = arena_json(plan);
+  auto [ts, tb] = co_await c.call(http::verb::post, "/api/v1/theaters", theater, admin);
   if (ts != 201) throw std::runtime_error("create theater: " + tb);
   const long screen = json::parse(tb).at("screens").at(0).at("id").as_int64();
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (int i = 0; i < o.shows; ++i) {
-    const std::time_t t = now + 86400 * 30 + i * 7200 + (std::rand() % 1000) * 86400;
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    json::object show{{"movie_id", movie}, {"screen_id", screen}, {"starts_at", when}, {"prices", json::object{{"standard", 1000}}}};
-    auto [ss, sb] = co_await c.call(http::verb::post, "/api/v1/shows", json::serialize(show), admin);
+    const std::string show = show_json(movie, screen, now + 86400 * 30 + i * 7200 + (std::rand() % 1000) * 86400);
+    auto [ss, sb] = co_await c.call(http::verb::post, "/api/v1/shows", show, admin);
     if (ss != 201) throw std::runtime_error("create show: " + sb);
     plan.show_ids.push_back(json::parse(sb).at("id").as_int64());
   }
@@ -137,12 +163,11 @@ asio::awaitable<void> virtual_user(const Options& o, const Plan& plan, int index
       pace.expires_at(due);
       co_await pace.async_wait(asio::use_awaitable);
     }
-    json::array seats;
-    for (int k = 0; k < o.seats_per_booking; ++k) seats.emplace_back(plan.seat_ids[next + k]);
+    const std::string hold_body = seats_json(plan, next, o.seats_per_booking);
     next += stride;
     const auto t0 = Clock::now();
     auto [hs, hb] = co_await c.call(http::verb::post, "/api/v1/shows/" + std::to_string(show) + "/holds",
-                                    json::serialize(json::object{{"seats", seats}}), token);
+                                    hold_body, token);
     const auto t1 = Clock::now();
     stats.hold_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     if (hs != 201) {
@@ -150,8 +175,8 @@ asio::awaitable<void> virtual_user(const Options& o, const Plan& plan, int index
       continue;
     }
     const std::string hold_id(json::parse(hb).at("hold_id").as_string());
-    auto [bs, bb] = co_await c.call(http::verb::post, "/api/v1/bookings",
-                                    json::serialize(json::object{{"hold_id", hold_id}}), token);
+    const std::string booking_body = hold_json(hold_id);
+    auto [bs, bb] = co_await c.call(http::verb::post, "/api/v1/bookings", booking_body, token);
     const auto t2 = Clock::now();
     stats.confirm_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
     if (bs != 201) {
