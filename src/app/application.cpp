@@ -96,7 +96,10 @@ int serve(const Config& config) {
   const auto routes = http::api_routes();
   for (const auto& r : routes) route_names.push_back(std::string(http::method_name(r.method)) + " " + r.pattern);
   auto metrics = std::make_shared<Metrics>(route_names);
-  metrics->set_pool_stats([] { return PoolStats{0, 3}; });
+  metrics->set_pool_stats([store] {
+    const PoolUsage u = store->pool_usage();
+    return PoolStats{u.in_use, u.idle};
+  });
 
   http::ServerOptions so;
   so.host = config.listen_host;
@@ -123,7 +126,7 @@ int serve(const Config& config) {
   auto hasher = std::make_shared<PasswordHasher>(2, 256);
   Coordinator coord = make_local_coordinator(server->executor(0), LocalCoordinatorOptions{});
   AccountService accounts(store, coord, hasher, std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
-  CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows});
+  CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows}, metrics);
   BookingOptions bo;
   bo.hold_ttl = config.hold_ttl;
   bo.max_seats_per_hold = static_cast<std::size_t>(config.max_seats_per_hold);
@@ -131,7 +134,7 @@ int serve(const Config& config) {
   bo.show_info_ttl = config.cache_ttl_shows;
   BookingService booking(store, coord, bo, server->executor(0), metrics);
   catalog.on_shows_removed([&booking] { booking.forget_shows(); });
-  http::Api api{accounts, catalog, booking, *metrics, *store, draining};
+  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min};
 
   try {
     if (!config.admin_email.empty()) {

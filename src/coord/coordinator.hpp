@@ -16,6 +16,7 @@
 #include "domain/models.hpp"
 #include "domain/result.hpp"
 #include "domain/seat_book.hpp"
+#include "domain/sliding_window.hpp"
 #include "store/store.hpp"
 
 namespace boxoffice {
@@ -73,11 +74,19 @@ class IdempotencyGuard {
   virtual asio::awaitable<void> end(Id user_id, std::string key) = 0;
 };
 
+// Per-key request limits over a sliding window (key: the client IP).
+class RateLimiter {
+ public:
+  virtual ~RateLimiter() = default;
+  virtual asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) = 0;
+};
+
 struct Coordinator {
   std::shared_ptr<HoldRegistry> holds;
   std::shared_ptr<Cache> cache;
   std::shared_ptr<SessionCache> sessions;
   std::shared_ptr<IdempotencyGuard> idempotency;
+  std::shared_ptr<RateLimiter> rate_limiter;
 };
 
 }  // namespace boxoffice

@@ -1,6 +1,7 @@
 #pragma once
 // What the handlers reach: the services and a few process facts. Built by app/.
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -13,6 +14,7 @@ class CatalogService;
 class BookingService;
 class Metrics;
 class Store;
+class RateLimiter;
 }  // namespace boxoffice
 
 namespace boxoffice::http {
@@ -24,6 +26,8 @@ struct Api {
   Metrics& metrics;
   Store& store;
   std::atomic<bool>& draining;
+  RateLimiter& rate_limiter;
+  std::int64_t rate_limit_per_min;
 };
 
 // Every route the server answers, API and operations alike.

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "coord/coordinator.hpp"
 #include "http/api.hpp"
 #include "http/input.hpp"
 #include "http/problem.hpp"
@@ -204,13 +205,37 @@ struct Server::Impl {
     route_idx = route_index(m.route);
     req.params = std::move(m.params);
     req.route = m.route->pattern;
+    // The API is rate limited per client IP; operations endpoints and the page are not.
+    std::optional<RateDecision> limit;
+    if (req.path.rfind("/api/", 0) == 0) {
+      limit = co_await api->rate_limiter.hit(req.client_ip, api->rate_limit_per_min);
+      if (!limit->allowed) {
+        metrics.rate_limited();
+        Response r = problem_response(Error::make(Errc::rate_limited, "rate-limited",
+                                                  "too many requests; retry in " + std::to_string(limit->retry_after_s) + " s"));
+        add_limit_headers(r, *limit);
+        r.header("Retry-After", std::to_string(limit->retry_after_s));
+        co_return r;
+      }
+    }
+    Response r = co_await run_handler(*m.route, req);
+    if (limit) add_limit_headers(r, *limit);
+    co_return r;
+  }
+
+  static void add_limit_headers(Response& r, const RateDecision& d) {
+    r.header("X-RateLimit-Limit", std::to_string(d.limit));
+    r.header("X-RateLimit-Remaining", std::to_string(d.remaining));
+  }
+
+  asio::awaitable<Response> run_handler(const Route& route, Request& req) {
     if (!req.query_ok) co_return problem_response(Error::make(Errc::bad_request, "bad-query", "the query string is malformed"));
     if ((req.method == Method::post || req.method == Method::patch || req.method == Method::put) && req.has_body &&
         !is_json_content_type(req.content_type))
       co_return problem_response(Error::make(Errc::unsupported_media_type, "unsupported-media-type",
                                              "request bodies must be application/json"));
     try {
-      co_return co_await m.route->handler(*api, req);
+      co_return co_await route.handler(*api, req);
     } catch (const std::exception& e) {
       logging::error("handler failed", {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
     }

@@ -2,6 +2,7 @@
 
 #include "domain/seats.hpp"
 #include "domain/validation.hpp"
+#include "ops/metrics.hpp"
 #include "services/views.hpp"
 
 namespace boxoffice {
@@ -36,15 +37,20 @@ void check_genres(std::vector<FieldError>& errors, const std::vector<std::string
 
 }  // namespace
 
-CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls)
-    : store_(std::move(store)), coord_(std::move(coord)), ttls_(ttls) {}
+CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls,
+                               std::shared_ptr<Metrics> metrics)
+    : store_(std::move(store)), coord_(std::move(coord)), ttls_(ttls), metrics_(std::move(metrics)) {}
 
 template <class Load>
 boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns, std::string key,
                                                                   std::chrono::milliseconds ttl, Load load) {
   const auto gen = co_await coord_.cache->generation(ns);
   const std::string full = ns + ":" + std::to_string(gen) + ":" + key;
-  if (auto hit = co_await coord_.cache->get(full)) co_return hit;
+  if (auto hit = co_await coord_.cache->get(full)) {
+    metrics_->cache_hit(CacheName::catalog);
+    co_return hit;
+  }
+  metrics_->cache_miss(CacheName::catalog);
   Result<Bytes> fresh = co_await load();
   if (fresh) co_await coord_.cache->put(full, *fresh, ttl);
   co_return fresh;

@@ -10,6 +10,8 @@
 
 namespace boxoffice {
 
+class Metrics;
+
 struct CatalogTtls {
   std::chrono::milliseconds movies{60'000};
   std::chrono::milliseconds shows{30'000};
@@ -17,7 +19,7 @@ struct CatalogTtls {
 
 class CatalogService {
  public:
-  CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls);
+  CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls, std::shared_ptr<Metrics> metrics);
 
   // The movie rules, so the edge can report value and type errors together.
   static std::vector<FieldError> check_movie(const Movie& m);
@@ -48,6 +50,7 @@ class CatalogService {
   std::shared_ptr<Store> store_;
   Coordinator coord_;
   CatalogTtls ttls_;
+  std::shared_ptr<Metrics> metrics_;
   std::function<void()> shows_removed_;
 };
 

@@ -70,9 +70,17 @@ struct IdempotencyRecord {
   Id booking_id = 0;
 };
 
+struct PoolUsage {
+  std::int64_t in_use = 0;
+  std::int64_t idle = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Connections in use and idle right now, for the metrics.
+  virtual PoolUsage pool_usage() const = 0;
 
   virtual asio::awaitable<Status> ping() = 0;
 

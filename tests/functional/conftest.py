@@ -45,6 +45,8 @@ class Server:
             "BOXOFFICE_ADMIN_EMAIL": ADMIN[0],
             "BOXOFFICE_ADMIN_PASSWORD": ADMIN[1],
             "BOXOFFICE_THREADS": "2",
+            # Every test client is 127.0.0.1; the rate-limit tests set their own limit.
+            "BOXOFFICE_RATE_LIMIT_PER_MIN": "100000000",
         })
         env.update(self.env)
         self.log = open(self.log_path, "ab")

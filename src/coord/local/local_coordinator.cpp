@@ -142,6 +142,23 @@ class LocalIdempotencyGuard final : public IdempotencyGuard {
   std::set<std::pair<Id, std::string>> in_flight_;
 };
 
+// One counter per client IP in a sharded map; idle counters are dropped when a shard fills, so
+// memory stays bounded however many addresses pass by.
+class LocalRateLimiter final : public RateLimiter {
+ public:
+  explicit LocalRateLimiter(std::size_t max_keys) : counters_(max_keys) {}
+
+  asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
+    constexpr std::int64_t kWindowMs = 60'000;
+    const auto now = now_unix_ms();
+    counters_.make_room(key, [&](const WindowCounter& c) { return c.window_start_ms + 2 * kWindowMs <= now; });
+    co_return counters_.with(key, [&](auto& map) { return hit_window(map[key], limit_per_minute, kWindowMs, now); });
+  }
+
+ private:
+  ShardedMap<WindowCounter> counters_;
+};
+
 }  // namespace
 
 Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
@@ -150,7 +167,8 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
   holds->start();
   return Coordinator{holds, std::make_shared<LocalCache>(options.max_cache_entries),
                      std::make_shared<LocalSessionCache>(options.max_sessions),
-                     std::make_shared<LocalIdempotencyGuard>()};
+                     std::make_shared<LocalIdempotencyGuard>(),
+                     std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys)};
 }
 
 }  // namespace boxoffice

@@ -13,6 +13,7 @@ struct LocalCoordinatorOptions {
   std::chrono::milliseconds sweep_interval{100};  // hold expiry reaction time
   std::size_t max_sessions = 200'000;
   std::size_t max_cache_entries = 100'000;
+  std::size_t max_rate_limit_keys = 1'000'000;  // ~100 bytes each
 };
 
 // The sweep timer for hold expiry runs on `timer_executor` until the registry is destroyed

@@ -182,6 +182,7 @@ class SqliteStore final : public Store {
     auto writer = std::make_unique<Connection>(path_, false);
     apply_migrations(*writer);
     for (int i = 0; i < o.readers; ++i) reader_conns_.push_back(std::make_unique<Connection>(path_, true));
+    readers_count_ = o.readers;
     writer_ = std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch);
   }
 
@@ -227,6 +228,12 @@ class SqliteStore final : public Store {
             }
           }});
     });
+  }
+
+  PoolUsage pool_usage() const override {
+    std::lock_guard lock(pool_mutex_);
+    const auto idle = static_cast<std::int64_t>(reader_conns_.size());
+    return PoolUsage{std::max<std::int64_t>(0, readers_count_ - idle) + 1, idle};  // + the writer
   }
 
   asio::awaitable<Status> ping() override {
@@ -591,7 +598,8 @@ class SqliteStore final : public Store {
 
   std::string path_;
   asio::thread_pool readers_;
-  std::mutex pool_mutex_;
+  mutable std::mutex pool_mutex_;
+  std::int64_t readers_count_ = 0;
   std::vector<std::unique_ptr<Connection>> reader_conns_;
   std::unique_ptr<sqlite::WriteQueue> writer_;
 };
