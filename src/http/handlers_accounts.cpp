@@ -1,28 +1,19 @@
+#include "http/bodies.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
-#include "http/input.hpp"
 #include "services/views.hpp"
 
 namespace boxoffice::http::handlers {
 
 awaitable<Response> create_user(Api& api, Request& req) {
-  BOXOFFICE_TRY(body, read_json_object(req));
-  Fields f(*body);
-  auto email = f.string("email", true);
-  auto password = f.string("password", true);
-  auto name = f.string("name", true);
-  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
-  BOXOFFICE_TRY(user, co_await api.accounts.register_user(*email, *password, *name));
+  BOXOFFICE_TRY(body, parse_new_user(req));
+  BOXOFFICE_TRY(user, co_await api.accounts.register_user(body->email, body->password, body->name));
   co_return json_of(201, views::user(*user)).header("Location", "/api/v1/users/" + std::to_string(user->id));
 }
 
 awaitable<Response> create_session(Api& api, Request& req) {
-  BOXOFFICE_TRY(body, read_json_object(req));
-  Fields f(*body);
-  auto email = f.string("email", true);
-  auto password = f.string("password", true);
-  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
-  BOXOFFICE_TRY(grant, co_await api.accounts.sign_in(*email, *password));
+  BOXOFFICE_TRY(body, parse_credentials(req));
+  BOXOFFICE_TRY(grant, co_await api.accounts.sign_in(body->email, body->password));
   co_return json_of(201, boost::json::object{{"token", grant->token},
                                              {"expires_at", format_rfc3339(grant->expires_at)},
                                              {"user", views::user(grant->user)}});

@@ -1,3 +1,4 @@
+#include "http/bodies.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
 #include "http/input.hpp"
@@ -25,10 +26,7 @@ awaitable<Response> get_seats(Api& api, Request& req) {
 awaitable<Response> create_hold(Api& api, Request& req) {
   BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
-  BOXOFFICE_TRY(body, read_json_object(req));
-  Fields f(*body);
-  auto seats = f.strings("seats", true);
-  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
+  BOXOFFICE_TRY(seats, parse_hold(req));
   BOXOFFICE_TRY(hold, co_await api.booking.hold(*caller, *id, std::move(*seats)));
   co_return json_of(201, views::hold(hold->hold, hold->currency));
 }
@@ -41,11 +39,7 @@ awaitable<Response> delete_hold(Api& api, Request& req) {
 
 awaitable<Response> create_booking(Api& api, Request& req) {
   BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
-  BOXOFFICE_TRY(body, read_json_object(req));
-  Fields f(*body);
-  auto hold_id = f.string("hold_id", true);
-  if (hold_id && (hold_id->empty() || hold_id->size() > 128)) f.error("hold_id", "must be a hold id");
-  if (!f.errors().empty()) co_return problem_response(Error::invalid(std::move(f.errors())));
+  BOXOFFICE_TRY(hold_id, parse_booking(req));
   std::optional<std::string> key;
   if (req.has_idempotency_key) key = req.idempotency_key;
   BOXOFFICE_TRY(booking, co_await api.booking.confirm(*caller, *hold_id, std::move(key)));
