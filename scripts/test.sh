@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test: the release build (unit, functional, concurrency),
 # the same suites under AddressSanitizer + UndefinedBehaviorSanitizer, and the concurrency
-# suites under ThreadSanitizer. Prints the time each stage took.
+# suites under ThreadSanitizer, then each libFuzzer target for a bounded time (FUZZ_SECONDS).
+# Prints the time each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
@@ -23,6 +24,13 @@ for preset in release asan tsan; do
   ctest --preset "$preset" --timeout 900
   echo "test $preset: $(( $(date +%s) - s ))s"
 done
+
+stage "fuzz (libFuzzer, ${FUZZ_SECONDS:=20}s per target)"
+s=$(date +%s)
+cmake --preset fuzz -DBOXOFFICE_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
+cmake --build --preset fuzz -j"$JOBS"
+ctest --preset fuzz
+echo "fuzz: $(( $(date +%s) - s ))s"
 
 echo
 echo "all stages passed in $(( $(date +%s) - t0 ))s"

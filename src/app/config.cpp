@@ -15,7 +15,11 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
 }
 
 Error bad(const std::string& var, const std::string& why) {
-  return Error::invalid(var, var + ": " + why);
+  // The message quotes the value: control characters would break the one-line promise.
+  std::string line = var + ": " + why;
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return Error::invalid(var, line);
 }
 
 }  // namespace

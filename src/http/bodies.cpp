@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "http/input.hpp"
-#include "services/catalog.hpp"
+#include "domain/movie_rules.hpp"
 
 namespace boxoffice::http {
 namespace {
@@ -83,7 +83,7 @@ Result<Movie> parse_movie(const Request& req) {
   m.genres = f.strings("genres", false).value_or(std::vector<std::string>{});
   if (!f.errors().empty()) {
     // Report the value errors of the fields that parsed too, in one answer.
-    for (auto& e : CatalogService::check_movie(m))
+    for (auto& e : check_movie(m))
       if (std::none_of(f.errors().begin(), f.errors().end(), [&](const FieldError& x) { return x.field == e.field; }))
         f.errors().push_back(std::move(e));
   }

@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <boost/url/parse.hpp>
+
 namespace boxoffice::http {
 
 std::string_view method_name(Method m) {
@@ -14,6 +16,22 @@ std::string_view method_name(Method m) {
     case Method::other: return "OTHER";
   }
   return "OTHER";
+}
+
+void apply_target(std::string_view target, Request& req) {
+  req.target = std::string(target);
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    req.query_ok = false;
+    req.path = req.target.substr(0, req.target.find('?'));
+    return;
+  }
+  const auto encoded = url->encoded_path();
+  if (encoded.find("%2F") != boost::core::string_view::npos || encoded.find("%2f") != boost::core::string_view::npos)
+    req.path = std::string(encoded);  // an encoded slash is not a separator
+  else
+    req.path = std::string(url->path());
+  for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
 }
 
 Response json_response(int status, std::string body) {

@@ -61,6 +61,10 @@ struct Response {
   }
 };
 
+// Fills req.path (percent-decoded; an encoded slash keeps the raw path), req.query and
+// req.query_ok from an origin-form request target such as "/api/v1/shows?date=2026-12-01".
+void apply_target(std::string_view target, Request& req);
+
 Response json_response(int status, std::string body);
 Response bytes_response(int status, std::shared_ptr<const std::string> body);
 Response empty_response(int status);

@@ -15,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
 #include "coord/coordinator.hpp"
 #include "http/api.hpp"
@@ -156,18 +155,7 @@ struct Server::Impl {
     Request req;
     req.method = to_method(msg.method());
     req.method_text = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    auto url = boost::urls::parse_origin_form(req.target);
-    if (!url) {
-      req.query_ok = false;
-      req.path = req.target.substr(0, req.target.find('?'));
-    } else {
-      req.path = std::string(url->path());
-      for (auto param : url->params()) req.query.emplace_back(param.key, param.value);
-      if (url->encoded_path().find("%2F") != boost::core::string_view::npos ||
-          url->encoded_path().find("%2f") != boost::core::string_view::npos)
-        req.path = std::string(url->encoded_path());  // an encoded slash is not a separator
-    }
+    apply_target(msg.target(), req);
     req.has_body = !msg.body().empty();
     req.body = std::move(msg.body());
     req.content_type = std::string(msg[bhttp::field::content_type]);

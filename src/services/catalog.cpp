@@ -1,5 +1,6 @@
 #include "services/catalog.hpp"
 
+#include "domain/movie_rules.hpp"
 #include "domain/seats.hpp"
 #include "domain/validation.hpp"
 #include "ops/metrics.hpp"
@@ -8,31 +9,12 @@
 namespace boxoffice {
 namespace {
 
-constexpr std::size_t kMaxTitle = 200;
-constexpr std::size_t kMaxDescription = 5000;
-constexpr std::size_t kMaxRating = 16;
-constexpr std::size_t kMaxGenres = 20;
-constexpr std::size_t kMaxGenre = 50;
-constexpr int kMaxDuration = 1000;
+constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxScreens = 50;
 constexpr std::int64_t kMaxPrice = 100'000'000;
 
-void check_text(std::vector<FieldError>& errors, const char* field, const std::string& v, std::size_t min,
-                std::size_t max) {
-  if (v.size() < min || v.size() > max || !valid_text(v))
-    errors.push_back({field, "must be " + std::to_string(min) + " to " + std::to_string(max) + " characters of text"});
-}
-
-void check_duration(std::vector<FieldError>& errors, int minutes) {
-  if (minutes < 1 || minutes > kMaxDuration)
-    errors.push_back({"duration_minutes", "must be between 1 and " + std::to_string(kMaxDuration)});
-}
-
-void check_genres(std::vector<FieldError>& errors, const std::vector<std::string>& genres) {
-  if (genres.size() > kMaxGenres) errors.push_back({"genres", "at most 20 genres"});
-  for (std::size_t i = 0; i < genres.size(); ++i)
-    if (genres[i].empty() || genres[i].size() > kMaxGenre || !valid_text(genres[i]))
-      errors.push_back({"genres[" + std::to_string(i) + "]", "must be 1 to 50 characters of text"});
+void check_name(std::vector<FieldError>& errors, const std::string& field, const std::string& v) {
+  if (v.empty() || v.size() > kMaxName || !valid_text(v)) errors.push_back({field, "must be 1 to 200 characters of text"});
 }
 
 }  // namespace
@@ -58,16 +40,6 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns
 
 boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) { co_await coord_.cache->bump(std::move(ns)); }
 
-std::vector<FieldError> CatalogService::check_movie(const Movie& m) {
-  std::vector<FieldError> errors;
-  check_text(errors, "title", m.title, 1, kMaxTitle);
-  check_text(errors, "description", m.description, 0, kMaxDescription);
-  check_duration(errors, m.duration_minutes);
-  check_text(errors, "rating", m.rating, 1, kMaxRating);
-  check_genres(errors, m.genres);
-  return errors;
-}
-
 boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
   auto errors = check_movie(m);
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
@@ -77,12 +49,7 @@ boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
 }
 
 boost::asio::awaitable<Result<Movie>> CatalogService::update_movie(Id id, MoviePatch p) {
-  std::vector<FieldError> errors;
-  if (p.title) check_text(errors, "title", *p.title, 1, kMaxTitle);
-  if (p.description) check_text(errors, "description", *p.description, 0, kMaxDescription);
-  if (p.duration_minutes) check_duration(errors, *p.duration_minutes);
-  if (p.rating) check_text(errors, "rating", *p.rating, 1, kMaxRating);
-  if (p.genres) check_genres(errors, *p.genres);
+  auto errors = check_movie_patch(p);
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
   auto r = co_await store_->update_movie(id, std::move(p));
   if (r) co_await invalidate("movies");
@@ -118,15 +85,14 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, i
 
 boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
   std::vector<FieldError> errors;
-  check_text(errors, "name", t.name, 1, kMaxTitle);
-  check_text(errors, "city", t.city, 1, kMaxTitle);
+  check_name(errors, "name", t.name);
+  check_name(errors, "city", t.city);
   if (t.screens.empty()) errors.push_back({"screens", "a theater needs at least one screen"});
   if (t.screens.size() > kMaxScreens) errors.push_back({"screens", "at most 50 screens"});
   for (std::size_t i = 0; i < t.screens.size(); ++i) {
     const auto prefix = "screens[" + std::to_string(i) + "]";
     const auto& s = t.screens[i];
-    if (s.name.empty() || s.name.size() > kMaxTitle || !valid_text(s.name))
-      errors.push_back({prefix + ".name", "must be 1 to 200 characters of text"});
+    check_name(errors, prefix + ".name", s.name);
     auto row_errors = validate_rows(s.rows, prefix + ".rows");
     errors.insert(errors.end(), row_errors.begin(), row_errors.end());
   }

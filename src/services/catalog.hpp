@@ -21,8 +21,6 @@ class CatalogService {
  public:
   CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls, std::shared_ptr<Metrics> metrics);
 
-  // The movie rules, so the edge can report value and type errors together.
-  static std::vector<FieldError> check_movie(const Movie& m);
   boost::asio::awaitable<Result<Movie>> create_movie(Movie m);
   boost::asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch patch);
   boost::asio::awaitable<Status> delete_movie(Id id);

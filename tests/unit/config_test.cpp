@@ -136,6 +136,12 @@ TEST(Config, BadValuesNameTheirVariable) {
   }
 }
 
+TEST(Config, ErrorsStayOnOneLine) {
+  const std::string msg = error_of({{"BOXOFFICE_HOLD_TTL", "10\nBOXOFFICE_FAKE: injected"}});
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  EXPECT_EQ(msg.rfind("BOXOFFICE_HOLD_TTL:", 0), 0u);
+}
+
 TEST(Config, PairedSettingsAreChecked) {
   EXPECT_EQ(error_of({{"BOXOFFICE_ADMIN_EMAIL", "a@b.co"}}).rfind("BOXOFFICE_ADMIN_PASSWORD", 0), 0u);
   EXPECT_EQ(error_of({{"BOXOFFICE_ADMIN_PASSWORD", "longenough"}}).rfind("BOXOFFICE_ADMIN_EMAIL", 0), 0u);
