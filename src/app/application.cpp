@@ -13,6 +13,7 @@
 #include "coord/local/local_coordinator.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "live/live_hub.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
 #include "services/accounts.hpp"
@@ -134,7 +135,11 @@ int serve(const Config& config) {
   bo.show_info_ttl = config.cache_ttl_shows;
   BookingService booking(store, coord, bo, server->executor(0), metrics);
   catalog.on_shows_removed([&booking] { booking.forget_shows(); });
-  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min};
+  // Live updates: every seat change the registry reports goes to the show's WebSocket clients.
+  auto hub = std::make_shared<live::LiveHub>(server->executor(0), std::chrono::milliseconds(5));
+  coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) { hub->publish(show_id, changes); });
+  server->on_shutdown([hub] { hub->close_all(); });
+  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min, *hub};
 
   try {
     if (!config.admin_email.empty()) {

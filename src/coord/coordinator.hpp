@@ -40,8 +40,9 @@ class HoldRegistry {
   virtual asio::awaitable<Result<std::vector<SeatStatus>>> statuses(
       Id show_id, std::span<const std::string> seat_ids) = 0;
   // Every seat change of a show (holds, releases, expiries, bookings, cancellations) is
-  // reported here, from whichever instance made it.
-  using ChangeListener = std::function<void(Id show_id, std::vector<SeatChange> changes)>;
+  // reported to every listener, from whichever instance made it, in order per seat. Listeners
+  // are added before serving starts and must not block: they run under the show's lock.
+  using ChangeListener = std::function<void(Id show_id, const std::vector<SeatChange>& changes)>;
   virtual void on_changes(ChangeListener listener) = 0;
 };
 

@@ -17,6 +17,10 @@ class Store;
 class RateLimiter;
 }  // namespace boxoffice
 
+namespace boxoffice::live {
+class LiveHub;
+}
+
 namespace boxoffice::http {
 
 struct Api {
@@ -28,6 +32,7 @@ struct Api {
   std::atomic<bool>& draining;
   RateLimiter& rate_limiter;
   std::int64_t rate_limit_per_min;
+  live::LiveHub& hub;
 };
 
 // Every route the server answers, API and operations alike.

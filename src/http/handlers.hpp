@@ -33,6 +33,8 @@ awaitable<Response> create_booking(Api&, Request&);
 awaitable<Response> list_bookings(Api&, Request&);
 awaitable<Response> get_booking(Api&, Request&);
 awaitable<Response> cancel_booking(Api&, Request&);
+// Answers 101 when the WebSocket upgrade may proceed (the server then hands over to live/).
+awaitable<Response> live_upgrade(Api&, Request&);
 
 awaitable<Response> healthz(Api&, Request&);
 awaitable<Response> readyz(Api&, Request&);

@@ -67,4 +67,12 @@ awaitable<Response> cancel_booking(Api& api, Request& req) {
   co_return json_of(200, views::booking(*booking));
 }
 
+awaitable<Response> live_upgrade(Api& api, Request& req) {
+  BOXOFFICE_TRY(id, path_id(req, 0, "show"));
+  BOXOFFICE_TRY(exists, co_await api.booking.check_show(*id));
+  if (!req.websocket_upgrade)
+    co_return problem_response(Error::make(Errc::bad_request, "websocket-required", "this endpoint needs a WebSocket upgrade"));
+  co_return empty_response(101);
+}
+
 }  // namespace boxoffice::http::handlers

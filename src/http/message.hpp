@@ -31,6 +31,7 @@ struct Request {
   bool has_idempotency_key = false;
   std::string forwarded_for;
   std::string user_agent;
+  bool websocket_upgrade = false;
   std::string request_id;
   std::string peer_ip;
   std::string client_ip;  // after trusted-proxy resolution

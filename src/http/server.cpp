@@ -15,12 +15,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "coord/coordinator.hpp"
 #include "http/api.hpp"
 #include "http/input.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
+#include "live/websocket.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
 #include "services/security.hpp"
@@ -89,6 +91,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::uint16_t bound_port = 0;
   std::optional<asio::signal_set> signals;
+  std::function<void()> shutdown_hook;
 
   Impl(ServerOptions o, const Router& r, Metrics& m) : opt(std::move(o)), router(r), metrics(m) {
     for (int i = 0; i < std::max(1, opt.threads); ++i) {
@@ -166,6 +169,7 @@ struct Server::Impl {
       req.idempotency_key = std::string(it->value());
     }
     req.forwarded_for = std::string(msg["X-Forwarded-For"]);
+    req.websocket_upgrade = beast::websocket::is_upgrade(msg);
     const auto incoming_id = msg["X-Request-Id"];
     if (valid_request_id(incoming_id)) {
       req.request_id = std::string(incoming_id);
@@ -378,6 +382,17 @@ struct Server::Impl {
       Request req = to_request(msg, peer, w);
       std::size_t route_idx = 0;
       Response res = co_await dispatch(req, route_idx);
+      if (res.status == 101 && req.websocket_upgrade) {
+        metrics.request(route_idx, 101, std::chrono::steady_clock::now() - start);
+        access_log(req, 101, std::chrono::steady_clock::now() - start, 0);
+        const Id show_id = *path_id(req, 0, "show");
+        // The hub, not the idle sweep, closes live connections on shutdown (with 1001).
+        conn.idle = false;
+        buffer.clear();
+        buffer.shrink_to_fit();
+        co_await live::serve_live(std::move(stream), parser.release(), show_id, *api);
+        co_return;
+      }
       const bool keep = keep_alive && !stopping;
       const bool written = co_await write_response(stream, &req, req.request_id, res, keep, version);
       const auto took = std::chrono::steady_clock::now() - start;
@@ -392,6 +407,7 @@ struct Server::Impl {
   void begin_shutdown() {
     if (stopping.exchange(true)) return;
     api->draining = true;
+    if (shutdown_hook) shutdown_hook();
     logging::info("shutting down", {{"in_flight", std::to_string(connections.load())}});
     for (auto& wp : workers) {
       Worker* w = wp.get();
@@ -435,6 +451,8 @@ boost::asio::any_io_executor Server::executor(int i) { return impl_->workers.at(
 void Server::listen() { impl_->listen(); }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = std::move(fn); }
 
 void Server::shutdown() {
   asio::post(impl_->workers[0]->ioc, [this] { impl_->begin_shutdown(); });

@@ -48,6 +48,8 @@ class Server {
   // Serves `api` until SIGINT/SIGTERM (or shutdown()), drains in-flight requests, then returns.
   void run(Api& api);
   void shutdown();
+  // Runs once when shutdown begins (e.g. to send WebSocket clients 1001).
+  void on_shutdown(std::function<void()> fn);
 
  private:
   struct Impl;

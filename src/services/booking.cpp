@@ -32,7 +32,7 @@ BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord, 
       metrics_(std::move(metrics)) {
   // Expiries happen on a timer, not in a request: drop the cached seat map from there too.
   // Runs under the registry's show lock, so it only schedules.
-  coord_.holds->on_changes([this](Id show_id, std::vector<SeatChange>) {
+  coord_.holds->on_changes([this](Id show_id, const std::vector<SeatChange>&) {
     boost::asio::co_spawn(background_, invalidate_seat_map(show_id), [](std::exception_ptr e) {
       if (e) logging::error("seat map invalidation failed");
     });
@@ -146,6 +146,31 @@ boost::asio::awaitable<Result<SeatMapView>> BookingService::seat_map(Id show_id)
   auto bytes = std::make_shared<const std::string>(std::move(stored));
   co_await coord_.cache->put(key, bytes, options_.seat_map_ttl);
   co_return SeatMapView{bytes, body_at, std::string(etag)};
+}
+
+boost::asio::awaitable<Status> BookingService::check_show(Id show_id) {
+  auto info = co_await show_info(show_id);
+  if (!info) co_return info.error();
+  co_return ok_status();
+}
+
+boost::asio::awaitable<Result<std::string>> BookingService::live_snapshot(Id show_id) {
+  auto info = co_await show_info(show_id);
+  if (!info) co_return info.error();
+  if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
+  auto statuses = co_await coord_.holds->statuses(show_id, (*info)->seat_ids);
+  if (!statuses) co_return statuses.error();
+  std::string out = "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
+  for (std::size_t i = 0; i < statuses->size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    out += (*info)->seat_ids[i];  // seat ids are [A-Z]+[0-9]+: nothing to escape
+    out += "\":\"";
+    out += seat_status_name((*statuses)[i]);
+    out += '"';
+  }
+  out += "}}";
+  co_return out;
 }
 
 boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& caller, Id show_id,

@@ -42,6 +42,10 @@ class BookingService {
                  boost::asio::any_io_executor background, std::shared_ptr<Metrics> metrics);
 
   boost::asio::awaitable<Result<SeatMapView>> seat_map(Id show_id);
+  // The first frame of the live feed: {"type":"snapshot","show_id":N,"seats":{"A1":"available",...}}.
+  boost::asio::awaitable<Result<std::string>> live_snapshot(Id show_id);
+  // 404 unless the show exists.
+  boost::asio::awaitable<Status> check_show(Id show_id);
   boost::asio::awaitable<Result<HoldView>> hold(const Caller& caller, Id show_id, std::vector<std::string> seats);
   boost::asio::awaitable<Status> release(const Caller& caller, std::string hold_id);
   // idempotency_key: nullopt when the header was absent.

@@ -50,7 +50,7 @@ TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
   auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), std::chrono::milliseconds(5));
   reg->start();
   std::atomic<int> reported{0};
-  reg->on_changes([&](Id, std::vector<SeatChange> c) { reported += static_cast<int>(c.size()); });
+  reg->on_changes([&](Id, const std::vector<SeatChange>& c) { reported += static_cast<int>(c.size()); });
   Outcome out;
   boost::asio::thread_pool pool(8);
   std::vector<std::future<void>> futures;
@@ -72,7 +72,7 @@ TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
   auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), std::chrono::milliseconds(10));
   reg->start();
   std::atomic<int> freed{0};
-  reg->on_changes([&](Id, std::vector<SeatChange> c) {
+  reg->on_changes([&](Id, const std::vector<SeatChange>& c) {
     for (auto& x : c) freed += x.status == SeatStatus::available;
   });
   boost::asio::thread_pool pool(2);

@@ -37,11 +37,12 @@ std::shared_ptr<LocalHoldRegistry::ShowSlot> LocalHoldRegistry::slot(Id show_id)
 }
 
 void LocalHoldRegistry::report(Id show_id, std::vector<SeatChange>& changes) {
-  if (!changes.empty() && listener_) listener_(show_id, std::move(changes));
+  if (!changes.empty())
+    for (const auto& listener : listeners_) listener(show_id, changes);
   changes.clear();
 }
 
-void LocalHoldRegistry::on_changes(ChangeListener listener) { listener_ = std::move(listener); }
+void LocalHoldRegistry::on_changes(ChangeListener listener) { listeners_.push_back(std::move(listener)); }
 
 std::size_t LocalHoldRegistry::sweep() {
   const auto now = now_unix_ms();

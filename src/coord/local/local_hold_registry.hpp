@@ -53,7 +53,7 @@ class LocalHoldRegistry final : public HoldRegistry,
 
   static constexpr std::size_t kShards = 64;
   std::array<Shard, kShards> shards_;
-  ChangeListener listener_;
+  std::vector<ChangeListener> listeners_;
   boost::asio::steady_timer timer_;
   std::chrono::milliseconds sweep_interval_;
   std::atomic<bool> stopped_{false};

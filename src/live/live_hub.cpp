@@ -1,0 +1,108 @@
+#include "live/live_hub.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ops/log.hpp"
+
+namespace boxoffice::live {
+
+LiveHub::LiveHub(boost::asio::any_io_executor flush_executor, std::chrono::milliseconds coalesce)
+    : executor_(std::move(flush_executor)), coalesce_(coalesce) {}
+
+std::shared_ptr<LiveHub::Channel> LiveHub::channel(Id show_id, bool create) {
+  Shard& shard = shards_[static_cast<std::size_t>(show_id) % kShards];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.channels.find(show_id);
+  if (it != shard.channels.end()) return it->second;
+  if (!create) return nullptr;
+  auto c = std::make_shared<Channel>();
+  shard.channels.emplace(show_id, c);
+  return c;
+}
+
+std::string LiveHub::changes_frame(Id show_id, const std::vector<SeatChange>& changes) {
+  std::string out = "{\"type\":\"seats\",\"show_id\":" + std::to_string(show_id) + ",\"changes\":[";
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"seat\":";
+    logging::append_json_string(out, changes[i].seat);
+    out += ",\"status\":\"";
+    out += seat_status_name(changes[i].status);
+    out += "\"}";
+  }
+  out += "]}";
+  return out;
+}
+
+void LiveHub::publish(Id show_id, const std::vector<SeatChange>& changes) {
+  auto c = channel(show_id, false);
+  if (!c) return;  // nobody watches this show
+  std::lock_guard lock(c->mutex);
+  if (c->subscribers.empty()) return;
+  c->pending.insert(c->pending.end(), changes.begin(), changes.end());
+  if (c->flush_scheduled) return;
+  c->flush_scheduled = true;
+  auto timer = std::make_shared<boost::asio::steady_timer>(executor_, coalesce_);
+  timer->async_wait([weak = weak_from_this(), timer, show_id](boost::system::error_code) {
+    if (auto self = weak.lock()) self->flush(show_id);
+  });
+}
+
+void LiveHub::flush(Id show_id) {
+  auto c = channel(show_id, false);
+  if (!c) return;
+  std::vector<SeatChange> changes;
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(c->mutex);
+    c->flush_scheduled = false;
+    changes.swap(c->pending);
+    targets.reserve(c->subscribers.size());
+    for (const auto& w : c->subscribers)
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+  }
+  if (changes.empty() || targets.empty()) return;
+  // One serialisation per change batch, shared by every client.
+  const Bytes frame = std::make_shared<const std::string>(changes_frame(show_id, changes));
+  for (const auto& s : targets) s->deliver(frame);
+}
+
+std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber) {
+  auto c = channel(show_id, true);
+  {
+    std::lock_guard lock(c->mutex);
+    c->subscribers.push_back(subscriber);
+  }
+  ++subscribers_;
+  const Subscriber* raw = subscriber.get();
+  return std::shared_ptr<void>(nullptr, [weak = weak_from_this(), show_id, raw](void*) {
+    if (auto self = weak.lock()) self->unsubscribe(show_id, raw);
+  });
+}
+
+void LiveHub::unsubscribe(Id show_id, const Subscriber* s) {
+  --subscribers_;
+  auto c = channel(show_id, false);
+  if (!c) return;
+  std::lock_guard lock(c->mutex);
+  std::erase_if(c->subscribers, [s](const std::weak_ptr<Subscriber>& w) {
+    auto p = w.lock();
+    return !p || p.get() == s;
+  });
+}
+
+void LiveHub::close_all() {
+  std::vector<std::shared_ptr<Subscriber>> all;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (auto& [id, c] : shard.channels) {
+      std::lock_guard clock(c->mutex);
+      for (const auto& w : c->subscribers)
+        if (auto s = w.lock()) all.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : all) s->going_away();
+}
+
+}  // namespace boxoffice::live

@@ -1,0 +1,64 @@
+#pragma once
+// Fan-out of seat changes to the WebSocket clients watching a show. Fed by the hold registry's
+// change reports (in-process now; with Redis the same reports arrive from every instance).
+// Changes of one show within `coalesce` are sent as one frame, serialised once for all clients.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "coord/coordinator.hpp"
+
+namespace boxoffice::live {
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Both are called from any thread and must not block.
+  virtual void deliver(const Bytes& frame) = 0;
+  virtual void going_away() = 0;
+};
+
+class LiveHub : public std::enable_shared_from_this<LiveHub> {
+ public:
+  LiveHub(boost::asio::any_io_executor flush_executor, std::chrono::milliseconds coalesce);
+
+  // Registry listener: must be quick (it runs under the show's lock).
+  void publish(Id show_id, const std::vector<SeatChange>& changes);
+
+  // Keeps the subscription while the returned handle lives.
+  std::shared_ptr<void> subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber);
+  // Shutdown: every subscriber is told to close with 1001.
+  void close_all();
+  std::size_t subscriber_count() const { return subscribers_.load(); }
+
+  static std::string changes_frame(Id show_id, const std::vector<SeatChange>& changes);
+
+ private:
+  struct Channel {
+    std::mutex mutex;
+    std::vector<std::weak_ptr<Subscriber>> subscribers;
+    std::vector<SeatChange> pending;
+    bool flush_scheduled = false;
+  };
+  std::shared_ptr<Channel> channel(Id show_id, bool create);
+  void flush(Id show_id);
+  void unsubscribe(Id show_id, const Subscriber* s);
+
+  boost::asio::any_io_executor executor_;
+  std::chrono::milliseconds coalesce_;
+  static constexpr std::size_t kShards = 32;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<Id, std::shared_ptr<Channel>> channels;
+  };
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> subscribers_{0};
+};
+
+}  // namespace boxoffice::live
