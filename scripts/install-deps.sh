@@ -11,6 +11,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libsodium-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libpq-dev libhiredis-dev
   clang-14 libclang-rt-14-dev
+  chromium nginx-light
   python3 python3-pytest python3-requests python3-websocket
   wrk curl procps
 )
@@ -25,3 +26,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "install-deps: all packages present"
 fi
+# Node.js runs the browser tests; machines of this project's kind ship it, Debian has it too.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+# playwright-core drives Debian's chromium; it never downloads a browser of its own.
+(cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
