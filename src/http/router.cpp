@@ -32,29 +32,16 @@ Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {
 
 bool Router::match_segments(const Compiled& c, std::string_view path, std::vector<std::string>& params) {
   params.clear();
-  std::size_t i = 0;
-  std::size_t seg = 0;
   // A trailing slash is not the same resource; "/" is the root.
   if (path.empty() || path.front() != '/') return false;
   if (path.size() > 1 && path.back() == '/') return false;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    const auto j = path.find('/', i);
-    const auto end = j == std::string_view::npos ? path.size() : j;
-    if (seg >= c.segments.size()) return false;
-    const auto part = path.substr(i, end - i);
-    if (c.segments[seg] == "{}") {
-      params.emplace_back(part);
-    } else if (c.segments[seg] != part) {
-      return false;
-    }
-    ++seg;
-    i = end;
+  const auto parts = split(path);
+  if (parts.size() != c.segments.size()) return false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (c.segments[i] == "{}") params.emplace_back(parts[i]);
+    else if (c.segments[i] != parts[i]) return false;
   }
-  return seg == c.segments.size();
+  return true;
 }
 
 Router::Match Router::match(Method method, std::string_view path) const {
