@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <malloc.h>
+
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -333,7 +335,9 @@ struct Server::Impl {
       if (stopping) break;
       if (buffer.size() == 0) {
         stream.expires_after(opt.idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
+        // Small first read: most requests fit, the parser grows the buffer for the rest, and
+        // thousands of idle connections do not each pin a large buffer.
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
         if (ec) break;
         buffer.commit(n);
       }
@@ -386,11 +390,17 @@ struct Server::Impl {
         metrics.request(route_idx, 101, std::chrono::steady_clock::now() - start);
         access_log(req, 101, std::chrono::steady_clock::now() - start, 0);
         const Id show_id = *path_id(req, 0, "show");
-        // The hub, not the idle sweep, closes live connections on shutdown (with 1001).
-        conn.idle = false;
-        buffer.clear();
-        buffer.shrink_to_fit();
-        co_await live::serve_live(std::move(stream), parser.release(), show_id, *api);
+        // The live session runs in its own coroutine so this connection's frame (parser, buffers,
+        // request) is freed: thousands of idle watchers must stay cheap. It counts as a
+        // connection until it ends; the hub, not the idle sweep, closes it on shutdown (1001).
+        connections.fetch_add(1, std::memory_order_relaxed);
+        metrics.connection_opened();
+        asio::co_spawn(w.ioc, live::serve_live(std::move(stream), parser.release(), show_id, *api),
+                       [this](std::exception_ptr e) {
+                         connections.fetch_sub(1, std::memory_order_relaxed);
+                         metrics.connection_closed();
+                         log_completion(e);
+                       });
         co_return;
       }
       const bool keep = keep_alive && !stopping;
@@ -421,6 +431,17 @@ struct Server::Impl {
     asio::co_spawn(workers[0]->ioc, drain(), log_completion);
   }
 
+  // After a burst (thousands of connections opening at once) glibc keeps the freed memory in
+  // its arenas; giving it back every few seconds keeps RSS close to what is really in use.
+  asio::awaitable<void> trim_memory() {
+    asio::steady_timer t(workers[0]->ioc);
+    while (!stopping) {
+      t.expires_after(std::chrono::seconds(10));
+      co_await t.async_wait(use_tuple);
+      malloc_trim(0);
+    }
+  }
+
   asio::awaitable<void> drain() {
     const auto deadline = std::chrono::steady_clock::now() + opt.shutdown_timeout;
     asio::steady_timer t(workers[0]->ioc);
@@ -437,7 +458,7 @@ struct Server::Impl {
       }
     }
     for (auto& g : guards) g.reset();
-    for (auto& w : workers) w->ioc.stop();
+    for (auto& w : workers) w->ioc.stop();  // also ends trim_memory's wait
   }
 };
 
@@ -466,6 +487,7 @@ void Server::run(Api& api) {
     if (!ec) s.begin_shutdown();
   });
   for (auto& w : s.workers) asio::co_spawn(w->ioc, s.accept_loop(*w), log_completion);
+  asio::co_spawn(s.workers[0]->ioc, s.trim_memory(), log_completion);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.workers.size(); ++i) threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
   s.workers[0]->ioc.run();

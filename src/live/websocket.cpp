@@ -1,10 +1,11 @@
 #include "live/websocket.hpp"
 
-#include <deque>
+#include <vector>
 #include <mutex>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,7 +23,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Frames a client may have waiting before it counts as too slow.
@@ -30,6 +30,8 @@ constexpr std::size_t kMaxQueuedFrames = 256;
 
 class LiveSession final : public Subscriber, public std::enable_shared_from_this<LiveSession> {
  public:
+  friend asio::any_io_executor session_executor(LiveSession& s) { return s.ws_.get_executor(); }
+
   explicit LiveSession(beast::tcp_stream stream) : ws_(std::move(stream)), wake_(ws_.get_executor()) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
@@ -39,10 +41,14 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     {
       std::lock_guard lock(mutex_);
       if (finished_) return;
-      if (queue_.size() >= kMaxQueuedFrames) {
+      if (queue_.size() - head_ >= kMaxQueuedFrames) {
         overflow_now = !overflow_;
         overflow_ = true;
       } else {
+        if (head_ == queue_.size()) {
+          queue_.clear();
+          head_ = 0;
+        }
         queue_.push_back(frame);
       }
     }
@@ -60,7 +66,9 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     asio::post(ws_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
   }
 
-  asio::awaitable<void> run(beast::http::request<beast::http::string_body> req, Id show_id, http::Api& api) {
+  // Accepts, subscribes and sends the snapshot. Its frame ends when it returns: only the two
+  // small loops stay alive for an idle watcher.
+  asio::awaitable<bool> open(beast::http::request<beast::http::string_body> req, Id show_id, http::Api& api) {
     beast::get_lowest_layer(ws_).expires_never();
     // A fixed, small send buffer bounds what a slow client can pin in the kernel (and lets the
     // queue limit below notice it quickly); a snapshot just takes a few more rounds.
@@ -73,38 +81,32 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     ws_.set_option(t);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(beast::http::field::server, "boxoffice"); }));
+    ws_.auto_fragment(false);
     auto [aec] = co_await ws_.async_accept(req, use_tuple);
-    if (aec) co_return;
+    if (aec) co_return false;
+    metrics_ = &api.metrics;
     api.metrics.websocket_opened();
-    struct Gauge {
-      Metrics& m;
-      ~Gauge() { m.websocket_closed(); }
-    } gauge{api.metrics};
     // Subscribe first, then snapshot: no change can fall between the two.
-    auto subscription = api.hub.subscribe(show_id, shared_from_this());
-    auto snapshot = co_await api.booking.live_snapshot(show_id);
-    if (!snapshot) {
-      co_await ws_.async_close(websocket::close_code::try_again_later, use_tuple);
-      co_return;
-    }
+    subscription_ = api.hub.subscribe(show_id, shared_from_this());
     ws_.text(true);
-    auto [wec, wn] = co_await ws_.async_write(asio::buffer(*snapshot), use_tuple);
-    if (wec) co_return;
-    co_await (read_loop() || write_loop());
-    std::lock_guard lock(mutex_);
-    finished_ = true;
-    queue_.clear();
+    co_return co_await send_snapshot(show_id, api);
   }
 
- private:
-  // Clients only send control frames; reading keeps pings, pongs and close working.
-  asio::awaitable<void> read_loop() {
-    beast::flat_buffer buffer;
+  ~LiveSession() override {
+    if (metrics_) metrics_->websocket_closed();
+  }
+
+  // Clients only send control frames; reading keeps pings, pongs and close working. Any data
+  // they send is read in small pieces and dropped, so an idle socket holds no read buffer.
+  // `self` keeps the session alive for as long as this spawned loop runs.
+  static asio::awaitable<void> read_loop(std::shared_ptr<LiveSession> self) {
+    char sink[64];
     for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
-      if (ec) co_return;
-      buffer.consume(buffer.size());
+      auto [ec, n] = co_await self->ws_.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
     }
+    self->reader_done_ = true;
+    self->wake_.cancel();
   }
 
   asio::awaitable<void> write_loop() {
@@ -115,22 +117,16 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
         std::lock_guard lock(mutex_);
         overflow = overflow_;
         away = going_away_;
-        if (!overflow && !away && !queue_.empty()) {
-          frame = std::move(queue_.front());
-          queue_.pop_front();
+        if (!overflow && !away && head_ < queue_.size()) frame = std::move(queue_[head_++]);
+        if (head_ == queue_.size()) {
+          queue_.clear();
+          head_ = 0;
         }
       }
+      if (reader_done_) break;
       if (overflow || away) {
-        const auto code = overflow ? websocket::close_code::policy_error : websocket::close_code::going_away;
-        websocket::close_reason reason(code, overflow ? "too slow" : "server shutting down");
-        // Do not let a silent client hold up a shutdown: wait briefly for its closing reply.
-        websocket::stream_base::timeout t{};
-        t.handshake_timeout = std::chrono::seconds(2);
-        t.idle_timeout = websocket::stream_base::none();
-        t.keep_alive_pings = false;
-        ws_.set_option(t);
-        co_await ws_.async_close(reason, use_tuple);
-        co_return;
+        co_await close_with(overflow ? websocket::close_code::policy_error : websocket::close_code::going_away);
+        break;
       }
       if (!frame) {
         co_await wake_.async_wait(use_tuple);
@@ -138,8 +134,36 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
         continue;
       }
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), use_tuple);
-      if (ec) co_return;
+      if (ec) break;
     }
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    queue_.clear();
+    subscription_.reset();
+  }
+
+ private:
+  // In its own frame, so the snapshot's bytes are freed as soon as they are sent rather than
+  // kept for the life of the connection (thousands of idle watchers add up).
+  asio::awaitable<bool> send_snapshot(Id show_id, http::Api& api) {
+    auto snapshot = co_await api.booking.live_snapshot(show_id);
+    if (!snapshot) {
+      co_await ws_.async_close(websocket::close_code::try_again_later, use_tuple);
+      co_return false;
+    }
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(*snapshot), use_tuple);
+    co_return !ec;
+  }
+
+  asio::awaitable<void> close_with(websocket::close_code code) {
+    websocket::close_reason reason(code, code == websocket::close_code::policy_error ? "too slow" : "server shutting down");
+    // Do not let a silent client hold up a shutdown: wait briefly for its closing reply.
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(2);
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    ws_.set_option(t);
+    co_await ws_.async_close(reason, use_tuple);
   }
 
   // A client that does not read at all never lets a write finish: end it the hard way.
@@ -156,23 +180,25 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer wake_;
   std::mutex mutex_;
-  std::deque<Bytes> queue_;
+  // A vector and a read position: unlike std::deque, an empty one allocates nothing.
+  std::vector<Bytes> queue_;
+  std::size_t head_ = 0;
   bool overflow_ = false;
   bool going_away_ = false;
   bool finished_ = false;
+  bool reader_done_ = false;  // only touched on this session's executor
+  std::shared_ptr<void> subscription_;
+  Metrics* metrics_ = nullptr;
 };
-
-asio::awaitable<void> run_session(std::shared_ptr<LiveSession> session,
-                                  beast::http::request<beast::http::string_body> req, Id show_id, http::Api& api) {
-  co_await session->run(std::move(req), show_id, api);
-}
 
 }  // namespace
 
 asio::awaitable<void> serve_live(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
                                  Id show_id, http::Api& api) {
   auto session = std::make_shared<LiveSession>(std::move(stream));
-  co_await run_session(session, std::move(req), show_id, api);
+  if (!co_await session->open(std::move(req), show_id, api)) co_return;
+  asio::co_spawn(session_executor(*session), LiveSession::read_loop(session), asio::detached);
+  co_await session->write_loop();
 }
 
 }  // namespace boxoffice::live

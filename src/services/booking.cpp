@@ -160,7 +160,9 @@ boost::asio::awaitable<Result<std::string>> BookingService::live_snapshot(Id sho
   if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
   auto statuses = co_await coord_.holds->statuses(show_id, (*info)->seat_ids);
   if (!statuses) co_return statuses.error();
-  std::string out = "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
+  std::string out;
+  out.reserve(64 + (*info)->seat_ids.size() * 24);  // one allocation: many watchers connect at once
+  out += "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
   for (std::size_t i = 0; i < statuses->size(); ++i) {
     if (i) out += ',';
     out += '"';
