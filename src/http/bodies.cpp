@@ -42,8 +42,14 @@ std::vector<SeatRow> read_rows(std::vector<FieldError>& errors, const json::valu
   return rows;
 }
 
-template <class T>
-Result<T> finish(Fields& f, T value) {
+// Reads the body as a JSON object, lets `fill` read its members, and answers 422 with every
+// field error `fill` collected.
+template <class Fill>
+auto parse_object(const Request& req, Fill fill) -> Result<decltype(fill(std::declval<Fields&>()))> {
+  auto body = read_json_object(req);
+  if (!body) return body.error();
+  Fields f(*body);
+  auto value = fill(f);
   if (!f.errors().empty()) return Error::invalid(std::move(f.errors()));
   return value;
 }
@@ -51,128 +57,120 @@ Result<T> finish(Fields& f, T value) {
 }  // namespace
 
 Result<NewUserBody> parse_new_user(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  NewUserBody out;
-  out.email = f.string("email", true).value_or("");
-  out.password = f.string("password", true).value_or("");
-  out.name = f.string("name", true).value_or("");
-  return finish(f, std::move(out));
+  return parse_object(req, [&](Fields& f) {
+    NewUserBody out;
+    out.email = f.string("email", true).value_or("");
+    out.password = f.string("password", true).value_or("");
+    out.name = f.string("name", true).value_or("");
+    return out;
+  });
 }
 
 Result<CredentialsBody> parse_credentials(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  CredentialsBody out;
-  out.email = f.string("email", true).value_or("");
-  out.password = f.string("password", true).value_or("");
-  return finish(f, std::move(out));
+  return parse_object(req, [&](Fields& f) {
+    CredentialsBody out;
+    out.email = f.string("email", true).value_or("");
+    out.password = f.string("password", true).value_or("");
+    return out;
+  });
 }
 
 Result<Movie> parse_movie(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  Movie m;
-  m.title = f.string("title", true).value_or("");
-  m.description = f.string("description", false).value_or("");
-  m.duration_minutes = small_int(f, "duration_minutes", true).value_or(0);
-  m.rating = f.string("rating", true).value_or("");
-  m.genres = f.strings("genres", false).value_or(std::vector<std::string>{});
-  if (!f.errors().empty()) {
-    // Report the value errors of the fields that parsed too, in one answer.
-    for (auto& e : check_movie(m))
-      if (std::none_of(f.errors().begin(), f.errors().end(), [&](const FieldError& x) { return x.field == e.field; }))
-        f.errors().push_back(std::move(e));
-  }
-  return finish(f, std::move(m));
+  return parse_object(req, [&](Fields& f) {
+    Movie m;
+    m.title = f.string("title", true).value_or("");
+    m.description = f.string("description", false).value_or("");
+    m.duration_minutes = small_int(f, "duration_minutes", true).value_or(0);
+    m.rating = f.string("rating", true).value_or("");
+    m.genres = f.strings("genres", false).value_or(std::vector<std::string>{});
+    if (!f.errors().empty()) {
+      // Report the value errors of the fields that parsed too, in one answer.
+      for (auto& e : check_movie(m))
+        if (std::none_of(f.errors().begin(), f.errors().end(), [&](const FieldError& x) { return x.field == e.field; }))
+          f.errors().push_back(std::move(e));
+    }
+    return m;
+  });
 }
 
 Result<MoviePatch> parse_movie_patch(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  MoviePatch p;
-  p.title = f.string("title", false);
-  p.description = f.string("description", false);
-  p.duration_minutes = small_int(f, "duration_minutes", false);
-  p.rating = f.string("rating", false);
-  p.genres = f.strings("genres", false);
-  return finish(f, std::move(p));
+  return parse_object(req, [&](Fields& f) {
+    MoviePatch p;
+    p.title = f.string("title", false);
+    p.description = f.string("description", false);
+    p.duration_minutes = small_int(f, "duration_minutes", false);
+    p.rating = f.string("rating", false);
+    p.genres = f.strings("genres", false);
+    return p;
+  });
 }
 
 Result<NewTheater> parse_theater(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  NewTheater t;
-  t.name = f.string("name", true).value_or("");
-  t.city = f.string("city", true).value_or("");
-  const json::value* screens = f.value("screens");
-  if (!screens || !screens->is_array()) {
-    f.error("screens", "must be an array of screens");
-  } else {
-    const auto& arr = screens->as_array();
-    for (std::size_t i = 0; i < arr.size(); ++i) {
-      const auto p = "screens[" + std::to_string(i) + "]";
-      if (!arr[i].is_object()) {
-        f.errors().push_back({p, "must be an object"});
-        continue;
+  return parse_object(req, [&](Fields& f) {
+    NewTheater t;
+    t.name = f.string("name", true).value_or("");
+    t.city = f.string("city", true).value_or("");
+    const json::value* screens = f.value("screens");
+    if (!screens || !screens->is_array()) {
+      f.error("screens", "must be an array of screens");
+    } else {
+      const auto& arr = screens->as_array();
+      for (std::size_t i = 0; i < arr.size(); ++i) {
+        const auto p = "screens[" + std::to_string(i) + "]";
+        if (!arr[i].is_object()) {
+          f.errors().push_back({p, "must be an object"});
+          continue;
+        }
+        Fields sf(arr[i].as_object(), p + ".");
+        NewScreen s;
+        s.name = sf.string("name", true).value_or("");
+        for (auto& e : sf.errors()) f.errors().push_back(std::move(e));
+        s.rows = read_rows(f.errors(), sf.value("rows"), p + ".rows");
+        t.screens.push_back(std::move(s));
       }
-      Fields sf(arr[i].as_object(), p + ".");
-      NewScreen s;
-      s.name = sf.string("name", true).value_or("");
-      for (auto& e : sf.errors()) f.errors().push_back(std::move(e));
-      s.rows = read_rows(f.errors(), sf.value("rows"), p + ".rows");
-      t.screens.push_back(std::move(s));
     }
-  }
-  return finish(f, std::move(t));
+    return t;
+  });
 }
 
 Result<NewShow> parse_show(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  NewShow s;
-  s.movie_id = f.integer("movie_id", true).value_or(0);
-  s.screen_id = f.integer("screen_id", true).value_or(0);
-  if (auto starts = f.string("starts_at", true)) {
-    auto t = parse_rfc3339(*starts);
-    if (!t) f.error("starts_at", "must be an RFC 3339 time such as 2026-12-01T19:30:00Z");
-    else s.starts_at = *t;
-  }
-  s.currency = f.string("currency", false).value_or("USD");
-  const json::value* prices = f.value("prices");
-  if (!prices || !prices->is_object()) {
-    f.error("prices", "must be an object of category: cents");
-  } else {
-    for (const auto& kv : prices->as_object()) {
-      auto cents = as_integer(kv.value());
-      if (!cents) f.error("prices." + std::string(kv.key()), "must be an integer number of cents");
-      else s.prices[std::string(kv.key())] = *cents;
+  return parse_object(req, [&](Fields& f) {
+    NewShow s;
+    s.movie_id = f.integer("movie_id", true).value_or(0);
+    s.screen_id = f.integer("screen_id", true).value_or(0);
+    if (auto starts = f.string("starts_at", true)) {
+      auto t = parse_rfc3339(*starts);
+      if (!t) f.error("starts_at", "must be an RFC 3339 time such as 2026-12-01T19:30:00Z");
+      else s.starts_at = *t;
     }
-  }
-  return finish(f, std::move(s));
+    s.currency = f.string("currency", false).value_or("USD");
+    const json::value* prices = f.value("prices");
+    if (!prices || !prices->is_object()) {
+      f.error("prices", "must be an object of category: cents");
+    } else {
+      for (const auto& kv : prices->as_object()) {
+        auto cents = as_integer(kv.value());
+        if (!cents) f.error("prices." + std::string(kv.key()), "must be an integer number of cents");
+        else s.prices[std::string(kv.key())] = *cents;
+      }
+    }
+    return s;
+  });
 }
 
 Result<std::vector<std::string>> parse_hold(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  auto seats = f.strings("seats", true);
-  return finish(f, seats.value_or(std::vector<std::string>{}));
+  return parse_object(req, [&](Fields& f) {
+    auto seats = f.strings("seats", true);
+    return seats.value_or(std::vector<std::string>{});
+  });
 }
 
 Result<std::string> parse_booking(const Request& req) {
-  auto body = read_json_object(req);
-  if (!body) return body.error();
-  Fields f(*body);
-  auto hold_id = f.string("hold_id", true);
-  if (hold_id && (hold_id->empty() || hold_id->size() > 128)) f.error("hold_id", "must be a hold id");
-  return finish(f, hold_id.value_or(""));
+  return parse_object(req, [&](Fields& f) {
+    auto hold_id = f.string("hold_id", true);
+    if (hold_id && (hold_id->empty() || hold_id->size() > 128)) f.error("hold_id", "must be a hold id");
+    return hold_id.value_or("");
+  });
 }
 
 Result<ShowFilter> parse_show_filter(const Request& req) {
