@@ -43,12 +43,14 @@ struct Connection {
   bool idle = true;
 };
 
+// Member order matters: destroying the io_context destroys connection coroutines still
+// suspended in it (after a shutdown timeout), and their guards use `connections`.
 struct Worker {
-  asio::io_context ioc{1};
-  std::optional<tcp::acceptor> acceptor;
   std::unordered_set<Connection*> connections;  // only touched on this worker's thread
   std::string id_prefix = random_token(6);
   std::uint64_t next_id = 0;
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
 };
 
 Method to_method(bhttp::verb v) {
@@ -100,6 +102,14 @@ struct Server::Impl {
       workers.push_back(std::make_unique<Worker>());
       guards.push_back(asio::make_work_guard(workers.back()->ioc));
     }
+  }
+
+  ~Impl() {
+    // Everything a suspended coroutine may touch while being destroyed (this object's counters,
+    // the metrics) must outlive the contexts, and the guards and signal set must go first.
+    signals.reset();
+    guards.clear();
+    workers.clear();
   }
 
   std::size_t route_index(const Route* r) const {
