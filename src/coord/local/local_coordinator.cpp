@@ -25,14 +25,17 @@ class ShardedMap {
     return fn(s.map);
   }
 
-  // Bounded memory: a full shard first drops what has expired, then everything.
-  template <class IsExpired>
-  void make_room(const std::string& key, IsExpired expired) {
-    with(key, [&](auto& map) {
-      if (map.size() < max_per_shard_) return;
-      std::erase_if(map, [&](const auto& kv) { return expired(kv.second); });
-      if (map.size() >= max_per_shard_) map.clear();
-    });
+  // Like with(), for calls that may add a key. Bounded memory: a full shard first drops what
+  // has expired, then everything; done under the same lock as `fn`.
+  template <class IsExpired, class Fn>
+  auto with_room(const std::string& key, IsExpired expired, Fn fn) {
+    Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
+    std::lock_guard lock(s.mutex);
+    if (s.map.size() >= max_per_shard_ && !s.map.count(key)) {
+      std::erase_if(s.map, [&](const auto& kv) { return expired(kv.second); });
+      if (s.map.size() >= max_per_shard_) s.map.clear();
+    }
+    return fn(s.map);
   }
 
  private:
@@ -64,8 +67,8 @@ class LocalCache final : public Cache {
 
   asio::awaitable<void> put(std::string key, Bytes value, std::chrono::milliseconds ttl) override {
     const auto now = Clock::now();
-    entries_.make_room(key, [&](const Entry& e) { return e.expires <= now; });
-    entries_.with(key, [&](auto& map) { map[key] = Entry{std::move(value), now + ttl}; });
+    entries_.with_room(key, [&](const Entry& e) { return e.expires <= now; },
+                       [&](auto& map) { map[key] = Entry{std::move(value), now + ttl}; });
     co_return;
   }
 
@@ -111,8 +114,8 @@ class LocalSessionCache final : public SessionCache {
 
   asio::awaitable<void> put(std::string token_hash, SessionRecord s) override {
     const auto now = now_unix();
-    sessions_.make_room(token_hash, [&](const SessionRecord& r) { return r.expires_at <= now; });
-    sessions_.with(token_hash, [&](auto& map) { map[token_hash] = std::move(s); });
+    sessions_.with_room(token_hash, [&](const SessionRecord& r) { return r.expires_at <= now; },
+                        [&](auto& map) { map[token_hash] = std::move(s); });
     co_return;
   }
 
@@ -151,8 +154,9 @@ class LocalRateLimiter final : public RateLimiter {
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
     constexpr std::int64_t kWindowMs = 60'000;
     const auto now = now_unix_ms();
-    counters_.make_room(key, [&](const WindowCounter& c) { return c.window_start_ms + 2 * kWindowMs <= now; });
-    co_return counters_.with(key, [&](auto& map) { return hit_window(map[key], limit_per_minute, kWindowMs, now); });
+    co_return counters_.with_room(
+        key, [&](const WindowCounter& c) { return c.window_start_ms + 2 * kWindowMs <= now; },
+        [&](auto& map) { return hit_window(map[key], limit_per_minute, kWindowMs, now); });
   }
 
  private:
