@@ -107,12 +107,10 @@ boost::asio::awaitable<Result<SeatMapView>> BookingService::seat_map(Id show_id)
     if (nl != std::string::npos) co_return SeatMapView{hit, nl + 1, hit->substr(0, nl)};
   }
   metrics_->cache_miss(CacheName::seat_map);
-  auto info = co_await show_info(show_id);
-  if (!info) co_return info.error();
-  if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
-  const ShowInfo& si = **info;
-  auto statuses = co_await coord_.holds->statuses(show_id, si.seat_ids);
-  if (!statuses) co_return statuses.error();
+  auto current = co_await current_statuses(show_id);
+  if (!current) co_return current.error();
+  const ShowInfo& si = *current->info;
+  const std::vector<SeatStatus>* statuses = &current->statuses;
 
   std::string signature;
   signature.reserve(statuses->size());
@@ -154,21 +152,28 @@ boost::asio::awaitable<Status> BookingService::check_show(Id show_id) {
   co_return ok_status();
 }
 
-boost::asio::awaitable<Result<std::string>> BookingService::live_snapshot(Id show_id) {
+boost::asio::awaitable<Result<BookingService::ShowStatuses>> BookingService::current_statuses(Id show_id) {
   auto info = co_await show_info(show_id);
   if (!info) co_return info.error();
   if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
   auto statuses = co_await coord_.holds->statuses(show_id, (*info)->seat_ids);
   if (!statuses) co_return statuses.error();
+  co_return ShowStatuses{std::move(*info), std::move(*statuses)};
+}
+
+boost::asio::awaitable<Result<std::string>> BookingService::live_snapshot(Id show_id) {
+  auto current = co_await current_statuses(show_id);
+  if (!current) co_return current.error();
+  const auto& ids = current->info->seat_ids;
   std::string out;
-  out.reserve(64 + (*info)->seat_ids.size() * 24);  // one allocation: many watchers connect at once
+  out.reserve(64 + ids.size() * 24);  // one allocation: many watchers connect at once
   out += "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
-  for (std::size_t i = 0; i < statuses->size(); ++i) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i) out += ',';
     out += '"';
-    out += (*info)->seat_ids[i];  // seat ids are [A-Z]+[0-9]+: nothing to escape
+    out += ids[i];  // seat ids are [A-Z]+[0-9]+: nothing to escape
     out += "\":\"";
-    out += seat_status_name((*statuses)[i]);
+    out += seat_status_name(current->statuses[i]);
     out += '"';
   }
   out += "}}";

@@ -70,6 +70,13 @@ class BookingService {
   };
   boost::asio::awaitable<Result<std::shared_ptr<const ShowInfo>>> show_info(Id show_id);
   boost::asio::awaitable<Status> ensure_primed(Id show_id);
+  struct ShowStatuses {
+    std::shared_ptr<const ShowInfo> info;
+    std::vector<SeatStatus> statuses;  // in the order of info->seat_ids
+  };
+  // The show, primed, with every seat's current status: what the seat map and the live
+  // snapshot are built from.
+  boost::asio::awaitable<Result<ShowStatuses>> current_statuses(Id show_id);
   boost::asio::awaitable<void> invalidate_seat_map(Id show_id);
   boost::asio::awaitable<Result<Booking>> confirm_hold(const Caller& caller, const std::string& hold_id,
                                                        const std::string& key, const std::string& request_hash);
