@@ -33,23 +33,43 @@ awaitable<Response> metrics(Api& api, Request&) {
   co_return r;
 }
 
+namespace {
+
+// The embedded assets with their bytes shared and their ETags computed once, not per request.
+struct PreparedAsset {
+  const Asset* asset;
+  std::shared_ptr<const std::string> bytes;
+  std::string etag;
+};
+
+const std::vector<PreparedAsset>& prepared_assets() {
+  static const std::vector<PreparedAsset> prepared = [] {
+    std::vector<PreparedAsset> out;
+    for (const Asset& a : embedded_assets()) {
+      char etag[24];
+      std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string_view>{}(a.body));
+      out.push_back({&a, std::make_shared<const std::string>(a.body), etag});
+    }
+    return out;
+  }();
+  return prepared;
+}
+
+}  // namespace
+
 awaitable<Response> web_asset(Api&, Request& req) {
-  std::string path = req.path;
-  for (const Asset& a : embedded_assets()) {
-    if (a.path != path) continue;
-    Response r;
-    r.content_type = std::string(a.content_type);
-    // Assets are static for the life of the binary: cache them, revalidate by ETag.
-    r.shared_body = std::make_shared<const std::string>(a.body);
-    char etag[24];
-    std::size_t h = std::hash<std::string_view>{}(a.body);
-    std::snprintf(etag, sizeof etag, "\"%016zx\"", h);
-    if (req.if_none_match == etag) {
+  for (const PreparedAsset& p : prepared_assets()) {
+    const Asset& a = *p.asset;
+    if (a.path != req.path) continue;
+    if (req.if_none_match == p.etag) {
       Response nm = empty_response(304);
-      nm.header("ETag", etag);
+      nm.header("ETag", p.etag);
       co_return nm;
     }
-    r.header("ETag", etag).header("Cache-Control", path == "/" ? "no-cache" : "public, max-age=300");
+    // Assets are static for the life of the binary: cache them, revalidate by ETag.
+    Response r = bytes_response(200, p.bytes);
+    r.content_type = std::string(a.content_type);
+    r.header("ETag", p.etag).header("Cache-Control", a.path == "/" ? "no-cache" : "public, max-age=300");
     if (a.content_type.rfind("text/html", 0) == 0)
       r.header("Content-Security-Policy",
                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

@@ -50,6 +50,13 @@ struct Worker {
   std::string id_prefix = random_token(6);
   std::uint64_t next_id = 0;
   asio::io_context ioc{1};
+
+  // Unique per process and cheap: a random per-worker prefix and a counter.
+  std::string new_request_id() {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++next_id));
+    return id_prefix + "-" + buf;
+  }
   std::optional<tcp::acceptor> acceptor;
 };
 
@@ -186,9 +193,7 @@ struct Server::Impl {
     if (valid_request_id(incoming_id)) {
       req.request_id = std::string(incoming_id);
     } else {
-      char buf[24];
-      std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++w.next_id));
-      req.request_id = w.id_prefix + "-" + buf;
+      req.request_id = w.new_request_id();
     }
     req.peer_ip = peer;
     req.client_ip = resolve_client_ip(peer, req.forwarded_for, opt.trusted_proxies);
@@ -298,9 +303,7 @@ struct Server::Impl {
     Request req;
     req.method_text = "?";
     req.peer_ip = req.client_ip = peer;
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++w.next_id));
-    req.request_id = w.id_prefix + "-" + buf;
+    req.request_id = w.new_request_id();
     Response res = problem_response(e);
     const auto start = std::chrono::steady_clock::now();
     co_await write_response(stream, nullptr, req.request_id, res, false, 11);
