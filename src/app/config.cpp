@@ -14,6 +14,23 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+// The items of a comma-separated list, as written (a trailing comma adds no item).
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    items.push_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return items;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
 Error bad(const std::string& var, const std::string& why) {
   // The message quotes the value: control characters would break the one-line promise.
   std::string line = var + ": " + why;
@@ -145,20 +162,12 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   if ((e = duration("BOXOFFICE_DB_CONN_LIFETIME", c.db_conn_lifetime, 1s, 30 * day))) return *e;
   if ((e = duration("BOXOFFICE_DB_IDLE_TIMEOUT", c.db_idle_timeout, 1s, 30 * day))) return *e;
   if (const std::string* v = get("BOXOFFICE_REDIS_URL"); v && !v->empty()) {
-    std::string_view rest = *v;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      auto node = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    for (auto node : split_list(*v)) {
       if (node.rfind("redis://", 0) == 0) node.remove_prefix(8);
-      std::string host;
-      std::uint16_t port = 0;
       const auto colon = node.rfind(':');
-      if (colon == std::string_view::npos || colon == 0 || !parse_int(node.substr(colon + 1)) ||
-          *parse_int(node.substr(colon + 1)) < 1 || *parse_int(node.substr(colon + 1)) > 65535)
+      const auto port = colon == std::string_view::npos ? std::nullopt : parse_int(node.substr(colon + 1));
+      if (colon == 0 || !port || *port < 1 || *port > 65535)
         return bad("BOXOFFICE_REDIS_URL", "'" + std::string(node) + "' is not redis://host:port");
-      (void)host;
-      (void)port;
     }
     c.redis_url = *v;
   }
@@ -169,13 +178,8 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   if ((e = duration("BOXOFFICE_CACHE_TTL_MOVIES", c.cache_ttl_movies, 0ms, day))) return *e;
   if ((e = integer("BOXOFFICE_RATE_LIMIT_PER_MIN", c.rate_limit_per_min, 1, 100'000'000))) return *e;
   if (const std::string* v = get("BOXOFFICE_TRUSTED_PROXIES")) {
-    std::string_view rest = *v;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      auto item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    for (auto raw : split_list(*v)) {
+      const auto item = trim_spaces(raw);
       if (item.empty()) continue;
       auto cidr = parse_cidr(item);
       if (!cidr) return bad("BOXOFFICE_TRUSTED_PROXIES", "'" + std::string(item) + "' is not a CIDR such as 10.0.0.0/8");

@@ -124,6 +124,8 @@ TEST(Config, BadValuesNameTheirVariable) {
       {{"BOXOFFICE_CACHE_TTL_SEATS", "5"}},
       {{"BOXOFFICE_COMMAND_DB_URL", "mysql://x"}},
       {{"BOXOFFICE_REDIS_URL", "redis://nohostport"}},
+      {{"BOXOFFICE_REDIS_URL", "redis://a:1,,redis://b:2"}},
+      {{"BOXOFFICE_REDIS_URL", "redis://a:70000"}},
       {{"BOXOFFICE_DEMO", "yes please"}},
       {{"BOXOFFICE_LOG_LEVEL", "loud"}},
       {{"BOXOFFICE_DB_CONN_LIFETIME", "forever"}},
