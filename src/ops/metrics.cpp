@@ -67,6 +67,12 @@ std::string escape_label(std::string_view v) {
 Metrics::Metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {
   if (routes_.empty()) routes_.push_back("unmatched");
   route_stats_ = std::make_unique<RouteStats[]>(routes_.size());
+  for (const auto& r : routes_) {
+    const auto space = r.find(' ');  // "GET /api/v1/movies"; "unmatched" has no method
+    const std::string method = space == std::string::npos ? "" : r.substr(0, space);
+    const std::string path = space == std::string::npos ? r : r.substr(space + 1);
+    labels_.push_back("route=\"" + escape_label(path) + "\",method=\"" + method + "\"");
+  }
 }
 
 void Metrics::request(std::size_t route, int status, std::chrono::nanoseconds duration) {
@@ -89,14 +95,11 @@ std::string Metrics::render() const {
   out.reserve(16384);
   family(out, "boxoffice_http_requests_total", "counter", "HTTP requests by route template, method and status.");
   for (std::size_t i = 0; i < routes_.size(); ++i) {
-    const auto space = routes_[i].find(' ');
-    const std::string method = space == std::string::npos ? "" : routes_[i].substr(0, space);
-    const std::string path = space == std::string::npos ? routes_[i] : routes_[i].substr(space + 1);
     for (std::size_t s = 0; s < 500; ++s) {
       const auto n = route_stats_[i].by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      out += "boxoffice_http_requests_total{route=\"" + escape_label(path) + "\",method=\"" + method +
-             "\",status=\"" + std::to_string(s + 100) + "\"} " + std::to_string(n) + "\n";
+      out += "boxoffice_http_requests_total{" + labels_[i] + ",status=\"" + std::to_string(s + 100) + "\"} " +
+             std::to_string(n) + "\n";
     }
   }
   family(out, "boxoffice_http_request_duration_seconds", "histogram", "HTTP request latency by route template.");
@@ -104,10 +107,7 @@ std::string Metrics::render() const {
     const RouteStats& r = route_stats_[i];
     const auto count = r.count.load(std::memory_order_relaxed);
     if (count == 0) continue;
-    const auto space = routes_[i].find(' ');
-    const std::string method = space == std::string::npos ? "" : routes_[i].substr(0, space);
-    const std::string labels = "route=\"" + escape_label(space == std::string::npos ? routes_[i] : routes_[i].substr(space + 1)) +
-                               "\",method=\"" + method + "\"";
+    const std::string& labels = labels_[i];
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);

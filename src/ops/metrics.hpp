@@ -56,6 +56,7 @@ class Metrics {
     std::atomic<std::uint64_t> sum_ns{0};
   };
   std::vector<std::string> routes_;
+  std::vector<std::string> labels_;  // route="...",method="..." per route, built once
   std::unique_ptr<RouteStats[]> route_stats_;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(HoldResult::count_)> holds_{};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(BookingResult::count_)> bookings_{};
