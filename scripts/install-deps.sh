@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libsodium-dev libspdlog-dev libcli11-dev
-  libgtest-dev libgmock-dev libpq-dev libhiredis-dev
+  libgtest-dev libgmock-dev libpq-dev libhiredis-dev zlib1g-dev
   clang-14 libclang-rt-14-dev
   chromium nginx-light
   python3 python3-pytest python3-requests python3-websocket

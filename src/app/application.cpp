@@ -125,7 +125,9 @@ int serve(const Config& config) {
     return 1;
   }
   auto hasher = std::make_shared<PasswordHasher>(2, 256);
-  Coordinator coord = make_local_coordinator(server->executor(0), LocalCoordinatorOptions{});
+  LocalCoordinatorOptions co;
+  co.holds.limits.max_held_per_user = static_cast<std::size_t>(config.max_held_seats_per_user);
+  Coordinator coord = make_local_coordinator(server->executor(0), co);
   AccountService accounts(store, coord, hasher, std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
   CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows}, metrics);
   BookingOptions bo;
@@ -139,7 +141,9 @@ int serve(const Config& config) {
   auto hub = std::make_shared<live::LiveHub>(server->executor(0), std::chrono::milliseconds(5));
   coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) { hub->publish(show_id, changes); });
   server->on_shutdown([hub] { hub->close_all(); });
-  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min, *hub};
+  server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
+  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min,
+               config.auth_rate_limit_per_min, *hub};
 
   try {
     if (!config.admin_email.empty()) {
@@ -161,6 +165,10 @@ int serve(const Config& config) {
                               {"store", "sqlite:" + config.data_dir},
                               {"version", BOXOFFICE_VERSION}});
   server->run(api);
+  // The I/O threads have stopped, their contexts still exist: finish the store's queued work
+  // and stop the timers now, so nothing posts into a destroyed context.
+  store->stop();
+  stop_local_coordinator(coord);
   logging::info("stopped");
   return 0;
 }

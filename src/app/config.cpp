@@ -54,10 +54,14 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_REDIS_URL", "--redis-url", "redis://host:port or a comma list of cluster seeds"},
       {"BOXOFFICE_HOLD_TTL", "--hold-ttl", "seat hold length (default 10s)"},
       {"BOXOFFICE_MAX_SEATS_PER_HOLD", "--max-seats-per-hold", "seats per hold at most (default 10)"},
+      {"BOXOFFICE_MAX_HELD_SEATS_PER_USER", "--max-held-seats-per-user",
+       "seats one user may hold in one show at once, across holds (default 10)"},
       {"BOXOFFICE_CACHE_TTL_SEATS", "--cache-ttl-seats", "seat map cache TTL (default 5s)"},
       {"BOXOFFICE_CACHE_TTL_SHOWS", "--cache-ttl-shows", "show list cache TTL (default 30s)"},
       {"BOXOFFICE_CACHE_TTL_MOVIES", "--cache-ttl-movies", "movie list cache TTL (default 60s)"},
       {"BOXOFFICE_RATE_LIMIT_PER_MIN", "--rate-limit-per-min", "requests per client IP per minute (default 5000)"},
+      {"BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN", "--auth-rate-limit-per-min",
+       "sign-ins and registrations per client IP and per account per minute (default 20)"},
       {"BOXOFFICE_TRUSTED_PROXIES", "--trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed"},
       {"BOXOFFICE_THREADS", "--threads", "I/O threads (default: number of cores)"},
       {"BOXOFFICE_ADMIN_EMAIL", "--admin-email", "ensure an admin account with this email"},
@@ -173,10 +177,12 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   }
   if ((e = duration("BOXOFFICE_HOLD_TTL", c.hold_ttl, 100ms, day))) return *e;
   if ((e = integer("BOXOFFICE_MAX_SEATS_PER_HOLD", c.max_seats_per_hold, 1, 100))) return *e;
+  if ((e = integer("BOXOFFICE_MAX_HELD_SEATS_PER_USER", c.max_held_seats_per_user, 1, 10000))) return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_SEATS", c.cache_ttl_seats, 0ms, day))) return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_SHOWS", c.cache_ttl_shows, 0ms, day))) return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_MOVIES", c.cache_ttl_movies, 0ms, day))) return *e;
   if ((e = integer("BOXOFFICE_RATE_LIMIT_PER_MIN", c.rate_limit_per_min, 1, 100'000'000))) return *e;
+  if ((e = integer("BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN", c.auth_rate_limit_per_min, 1, 100'000'000))) return *e;
   if (const std::string* v = get("BOXOFFICE_TRUSTED_PROXIES")) {
     for (auto raw : split_list(*v)) {
       const auto item = trim_spaces(raw);

@@ -30,10 +30,13 @@ struct Config {
   std::string redis_url;
   Millis hold_ttl = std::chrono::seconds(10);
   int max_seats_per_hold = 10;
+  int max_held_seats_per_user = 10;  // per show, across holds
   Millis cache_ttl_seats = std::chrono::seconds(5);
   Millis cache_ttl_shows = std::chrono::seconds(30);
   Millis cache_ttl_movies = std::chrono::seconds(60);
   int rate_limit_per_min = 5000;
+  // Sign-in and registration (an argon2id hash each): per client IP and per account.
+  int auth_rate_limit_per_min = 20;
   std::vector<Cidr> trusted_proxies;
   int threads = 1;
   std::string admin_email;

@@ -17,28 +17,51 @@
 #include "domain/result.hpp"
 #include "domain/seat_book.hpp"
 #include "domain/sliding_window.hpp"
-#include "store/store.hpp"
 
 namespace boxoffice {
 
 namespace asio = boost::asio;
 using Bytes = std::shared_ptr<const std::string>;
 
+// The statuses of some seats of a show and the show's seat version at that moment.
+struct SeatSnapshot {
+  std::vector<SeatStatus> statuses;  // in the order asked for
+  std::uint64_t version = 0;
+};
+
 // Seat holds and the booked-seat mirror, per show.
 class HoldRegistry {
  public:
   virtual ~HoldRegistry() = default;
-  virtual asio::awaitable<bool> is_primed(Id show_id) = 0;
-  // Loads the booked seats of a show once; later calls are ignored (first one wins).
-  virtual asio::awaitable<void> prime(Id show_id, std::vector<std::string> booked) = 0;
+  // The booked mirror is loaded from the store on first use. nullopt: already loaded.
+  // Otherwise a token for prime(), which loads `booked` only if no seat of the show was freed
+  // since the token was taken (false: read the store again), so a cancellation that lands
+  // between the store read and prime() is never undone.
+  virtual asio::awaitable<std::optional<std::uint64_t>> prime_token(Id show_id) = 0;
+  virtual asio::awaitable<bool> prime(Id show_id, std::uint64_t token,
+                                      std::vector<std::string> booked) = 0;
+  // 409 seat-unavailable / hold-limit (the registry's per-user limit) / 201.
   virtual asio::awaitable<Result<HoldInfo>> try_hold(HoldInfo hold) = 0;
   virtual asio::awaitable<Status> release(Id show_id, std::string hold_id, Id user_id) = 0;
-  virtual asio::awaitable<Result<HoldInfo>> begin_confirm(Id show_id, std::string hold_id, Id user_id) = 0;
-  virtual asio::awaitable<void> finish_confirm(Id show_id, std::string hold_id, bool booked) = 0;
+  // Two-phase confirm: the ticket's hold reverts by itself after `deadline` unless
+  // finish_confirm gives the store's verdict first.
+  virtual asio::awaitable<Result<ConfirmTicket>> begin_confirm(Id show_id, std::string hold_id,
+                                                               Id user_id,
+                                                               std::chrono::milliseconds deadline) = 0;
+  // taken: for ConfirmOutcome::taken, the seats the store has booked already.
+  virtual asio::awaitable<void> finish_confirm(Id show_id, ConfirmTicket ticket,
+                                               ConfirmOutcome outcome,
+                                               std::vector<std::string> taken) = 0;
+  virtual asio::awaitable<void> mark_booked(Id show_id, std::vector<std::string> seats) = 0;
   virtual asio::awaitable<void> mark_free(Id show_id, std::vector<std::string> seats) = 0;
-  // Status of each seat of `seat_ids`, in order.
-  virtual asio::awaitable<Result<std::vector<SeatStatus>>> statuses(
-      Id show_id, std::span<const std::string> seat_ids) = 0;
+  // Status of each seat of `seat_ids`, in order, with the version they were read at.
+  virtual asio::awaitable<Result<SeatSnapshot>> statuses(Id show_id,
+                                                        std::span<const std::string> seat_ids) = 0;
+  // Changes with every seat change of the show (never repeats a value): cached views of the
+  // show's seats are valid while it stays the same.
+  virtual asio::awaitable<std::uint64_t> version(Id show_id) = 0;
+  // The caller's live holds across shows.
+  virtual asio::awaitable<Result<std::vector<HoldInfo>>> holds_of(Id user_id) = 0;
   // Every seat change of a show (holds, releases, expiries, bookings, cancellations) is
   // reported to every listener, from whichever instance made it, in order per seat. Listeners
   // are added before serving starts and must not block: they run under the show's lock.
@@ -67,12 +90,16 @@ class SessionCache {
   virtual asio::awaitable<void> erase(std::string token_hash) = 0;
 };
 
-// Marks an Idempotency-Key as in flight so that a concurrent duplicate gets 409.
+// Marks an Idempotency-Key as in flight so that a concurrent duplicate gets 409. A mark has an
+// owner (the token) and a time to live, so a request that dies half-way blocks its key for `ttl`
+// at most, and only its owner can end it early.
 class IdempotencyGuard {
  public:
   virtual ~IdempotencyGuard() = default;
-  virtual asio::awaitable<bool> try_begin(Id user_id, std::string key) = 0;
-  virtual asio::awaitable<void> end(Id user_id, std::string key) = 0;
+  // nullopt: another request holds the key.
+  virtual asio::awaitable<std::optional<std::uint64_t>> try_begin(Id user_id, std::string key,
+                                                                  std::chrono::milliseconds ttl) = 0;
+  virtual asio::awaitable<void> end(Id user_id, std::string key, std::uint64_t token) = 0;
 };
 
 // Per-key request limits over a sliding window (key: the client IP).
@@ -88,6 +115,8 @@ struct Coordinator {
   std::shared_ptr<SessionCache> sessions;
   std::shared_ptr<IdempotencyGuard> idempotency;
   std::shared_ptr<RateLimiter> rate_limiter;
+  // Stops the backend's timers and connections; called before the server's threads go.
+  std::function<void()> stop;
 };
 
 }  // namespace boxoffice

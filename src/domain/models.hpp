@@ -27,6 +27,12 @@ struct UserRecord {
   std::string password_hash;
 };
 
+// An authenticated session: the store's row and the coordinator's cached copy.
+struct SessionRecord {
+  User user;
+  UnixSeconds expires_at = 0;
+};
+
 struct Movie {
   Id id = 0;
   std::string title;

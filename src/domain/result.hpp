@@ -1,7 +1,9 @@
 #pragma once
 // Typed results: services and stores return Result<T>; the HTTP edge turns an Error into
 // problem+json. Exceptions are reserved for bugs and broken invariants.
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -20,6 +22,7 @@ enum class Errc {
   invalid = 422,
   rate_limited = 429,
   internal = 500,
+  not_implemented = 501,
   unavailable = 503,
 };
 
@@ -29,25 +32,69 @@ struct FieldError {
   bool operator==(const FieldError&) const = default;
 };
 
+// What went wrong, as the client sees it: each problem has one slug (the last part of the
+// problem type URI) and one status. Control flow compares these, never slug strings.
+enum class Problem : std::uint8_t {
+  bad_request,
+  malformed_json,
+  bad_query,
+  headers_too_large,
+  websocket_required,
+  unauthorized,
+  forbidden,
+  not_found,
+  method_not_allowed,
+  seat_unavailable,
+  hold_expired,
+  hold_confirming,
+  hold_limit,
+  show_started,
+  idempotency_in_progress,
+  idempotency_replay,  // store -> service only: the key is recorded, re-read it
+  email_taken,
+  screen_busy,
+  movie_has_bookings,
+  payload_too_large,
+  unsupported_media_type,
+  not_implemented,
+  validation_failed,
+  idempotency_key_reused,
+  rate_limited,
+  internal,
+  unavailable,
+  overloaded,
+};
+
+std::string_view problem_slug(Problem p);
+Errc problem_status(Problem p);
+
 struct Error {
   Errc code = Errc::internal;
-  std::string slug;    // last part of the problem type URI
+  Problem problem = Problem::internal;
   std::string detail;  // human-readable, specific to this occurrence
   std::vector<FieldError> fields;   // 422
   std::vector<std::string> seats;   // 409 seat-unavailable
+  int retry_after_s = 0;            // 429 and 503: sent as Retry-After when > 0
 
-  static Error make(Errc code, std::string slug, std::string detail) {
-    return Error{code, std::move(slug), std::move(detail), {}, {}};
+  std::string_view slug() const { return problem_slug(problem); }
+
+  static Error make(Problem p, std::string detail) {
+    return Error{problem_status(p), p, std::move(detail), {}, {}, 0};
   }
-  static Error bad_request(std::string detail) { return make(Errc::bad_request, "bad-request", std::move(detail)); }
-  static Error unauthorized(std::string detail) { return make(Errc::unauthorized, "unauthorized", std::move(detail)); }
-  static Error forbidden(std::string detail) { return make(Errc::forbidden, "forbidden", std::move(detail)); }
-  static Error not_found(std::string detail) { return make(Errc::not_found, "not-found", std::move(detail)); }
-  static Error conflict(std::string slug, std::string detail) { return make(Errc::conflict, std::move(slug), std::move(detail)); }
-  static Error unavailable(std::string detail) { return make(Errc::unavailable, "service-unavailable", std::move(detail)); }
-  static Error internal(std::string detail) { return make(Errc::internal, "internal", std::move(detail)); }
+  static Error bad_request(std::string detail) { return make(Problem::bad_request, std::move(detail)); }
+  static Error unauthorized(std::string detail) { return make(Problem::unauthorized, std::move(detail)); }
+  static Error forbidden(std::string detail) { return make(Problem::forbidden, std::move(detail)); }
+  static Error not_found(std::string detail) { return make(Problem::not_found, std::move(detail)); }
+  static Error conflict(Problem p, std::string detail) { return make(p, std::move(detail)); }
+  static Error unavailable(std::string detail) { return make(Problem::unavailable, std::move(detail)); }
+  static Error overloaded(std::string detail, int retry_after_s) {
+    Error e = make(Problem::overloaded, std::move(detail));
+    e.retry_after_s = retry_after_s;
+    return e;
+  }
+  static Error internal(std::string detail) { return make(Problem::internal, std::move(detail)); }
   static Error invalid(std::vector<FieldError> fields) {
-    Error e = make(Errc::invalid, "validation-failed", "one or more fields are invalid");
+    Error e = make(Problem::validation_failed, "one or more fields are invalid");
     e.fields = std::move(fields);
     return e;
   }

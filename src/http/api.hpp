@@ -32,6 +32,7 @@ struct Api {
   std::atomic<bool>& draining;
   RateLimiter& rate_limiter;
   std::int64_t rate_limit_per_min;
+  std::int64_t auth_rate_limit_per_min;  // sign-in and registration, per client and per account
   live::LiveHub& hub;
 };
 

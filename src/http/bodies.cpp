@@ -187,7 +187,7 @@ Result<ShowFilter> parse_show_filter(const Request& req) {
     if (!filter.day_start) errors.push_back({"date", "must be a date YYYY-MM-DD"});
   }
   if (!errors.empty()) {
-    Error e = Error::make(Errc::bad_request, "bad-query", errors.front().field + " " + errors.front().message);
+    Error e = Error::make(Problem::bad_query, errors.front().field + " " + errors.front().message);
     e.fields = std::move(errors);
     return e;
   }

@@ -28,6 +28,7 @@ awaitable<Response> get_show(Api&, Request&);
 
 awaitable<Response> get_seats(Api&, Request&);
 awaitable<Response> create_hold(Api&, Request&);
+awaitable<Response> list_holds(Api&, Request&);
 awaitable<Response> delete_hold(Api&, Request&);
 awaitable<Response> create_booking(Api&, Request&);
 awaitable<Response> list_bookings(Api&, Request&);

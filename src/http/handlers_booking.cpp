@@ -1,6 +1,7 @@
 #include "http/bodies.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
+#include "http/headers.hpp"
 #include "http/input.hpp"
 #include "services/booking.hpp"
 #include "services/views.hpp"
@@ -10,15 +11,13 @@ namespace boxoffice::http::handlers {
 awaitable<Response> get_seats(Api& api, Request& req) {
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
   BOXOFFICE_TRY(map, co_await api.booking.seat_map(*id));
-  // If-None-Match may list several tags, or be "*".
-  const std::string& inm = req.if_none_match;
-  if (!inm.empty() && (inm == "*" || inm.find(map->etag) != std::string::npos)) {
+  if (etag_matches(req.if_none_match, map->etag)) {
     Response r = empty_response(304);
     r.header("ETag", map->etag).header("Cache-Control", "no-cache");
     co_return r;
   }
-  Response r = bytes_response(200, map->bytes);
-  r.shared_offset = map->body_offset;
+  Response r = bytes_response(200, map->json);
+  r.shared_gzip = map->gzip;
   r.header("ETag", map->etag).header("Cache-Control", "no-cache");
   co_return r;
 }
@@ -29,6 +28,14 @@ awaitable<Response> create_hold(Api& api, Request& req) {
   BOXOFFICE_TRY(seats, parse_hold(req));
   BOXOFFICE_TRY(hold, co_await api.booking.hold(*caller, *id, std::move(*seats)));
   co_return json_of(201, views::hold(hold->hold, hold->currency));
+}
+
+awaitable<Response> list_holds(Api& api, Request& req) {
+  BOXOFFICE_TRY(caller, co_await api.accounts.authenticate(req.authorization));
+  BOXOFFICE_TRY(holds, co_await api.booking.holds(*caller));
+  boost::json::array items;
+  for (const auto& h : *holds) items.push_back(views::hold(h.hold, h.currency));
+  co_return json_of(200, boost::json::object{{"items", std::move(items)}});
 }
 
 awaitable<Response> delete_hold(Api& api, Request& req) {
@@ -71,7 +78,15 @@ awaitable<Response> live_upgrade(Api& api, Request& req) {
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
   BOXOFFICE_TRY(exists, co_await api.booking.check_show(*id));
   if (!req.websocket_upgrade)
-    co_return problem_response(Error::make(Errc::bad_request, "websocket-required", "this endpoint needs a WebSocket upgrade"));
+    co_return problem_response(Error::make(Problem::websocket_required, "this endpoint needs a WebSocket upgrade"));
+  if (req.websocket_version != "13") {
+    Response r = problem_response(Error::make(Problem::websocket_required, "only WebSocket version 13 is supported"));
+    r.status = 426;
+    r.header("Sec-WebSocket-Version", "13");
+    co_return r;
+  }
+  if (!valid_websocket_key(req.websocket_key))
+    co_return problem_response(Error::bad_request("Sec-WebSocket-Key must be the base64 encoding of 16 bytes"));
   co_return empty_response(101);
 }
 

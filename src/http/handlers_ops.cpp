@@ -1,6 +1,8 @@
 #include "http/assets.hpp"
 #include "http/handler_support.hpp"
+#include "common/gzip.hpp"
 #include "http/handlers.hpp"
+#include "http/headers.hpp"
 #include "ops/metrics.hpp"
 #include "store/store.hpp"
 
@@ -39,6 +41,7 @@ namespace {
 struct PreparedAsset {
   const Asset* asset;
   std::shared_ptr<const std::string> bytes;
+  std::shared_ptr<const std::string> gzip;  // compressed once, at first use
   std::string etag;
 };
 
@@ -48,7 +51,9 @@ const std::vector<PreparedAsset>& prepared_assets() {
     for (const Asset& a : embedded_assets()) {
       char etag[24];
       std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string_view>{}(a.body));
-      out.push_back({&a, std::make_shared<const std::string>(a.body), etag});
+      std::shared_ptr<const std::string> gz;
+      if (a.body.size() >= kGzipMinBytes) gz = std::make_shared<const std::string>(gzip_compress(a.body));
+      out.push_back({&a, std::make_shared<const std::string>(a.body), std::move(gz), etag});
     }
     return out;
   }();
@@ -61,13 +66,14 @@ awaitable<Response> web_asset(Api&, Request& req) {
   for (const PreparedAsset& p : prepared_assets()) {
     const Asset& a = *p.asset;
     if (a.path != req.path) continue;
-    if (req.if_none_match == p.etag) {
+    if (etag_matches(req.if_none_match, p.etag)) {
       Response nm = empty_response(304);
       nm.header("ETag", p.etag);
       co_return nm;
     }
     // Assets are static for the life of the binary: cache them, revalidate by ETag.
     Response r = bytes_response(200, p.bytes);
+    r.shared_gzip = p.gzip;
     r.content_type = std::string(a.content_type);
     r.header("ETag", p.etag).header("Cache-Control", a.path == "/" ? "no-cache" : "public, max-age=300");
     if (a.content_type.rfind("text/html", 0) == 0)

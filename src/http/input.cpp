@@ -20,13 +20,13 @@ bool is_json_content_type(std::string_view ct) {
 Result<json::object> read_json_object(const Request& req) {
   if (req.body.empty()) return Error::bad_request("this call needs a JSON object body");
   if (!is_json_content_type(req.content_type))
-    return Error::make(Errc::unsupported_media_type, "unsupported-media-type", "the body must be application/json");
+    return Error::make(Problem::unsupported_media_type, "the body must be application/json");
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 32;
   json::value v = json::parse(req.body, ec, {}, opts);
-  if (ec) return Error::make(Errc::bad_request, "malformed-json", "the body is not valid JSON: " + ec.message());
-  if (!v.is_object()) return Error::make(Errc::bad_request, "malformed-json", "the body must be a JSON object");
+  if (ec) return Error::make(Problem::malformed_json, "the body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return Error::make(Problem::malformed_json, "the body must be a JSON object");
   return std::move(v.as_object());
 }
 
@@ -57,12 +57,12 @@ Result<PageParams> page_params(const Request& req) {
     int n = 0;
     auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
     if (l->empty() || ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > 200)
-      return Error::make(Errc::bad_request, "bad-query", "limit must be a whole number from 1 to 200");
+      return Error::make(Problem::bad_query, "limit must be a whole number from 1 to 200");
     p.limit = n;
   }
   if (const std::string* c = req.query_param("cursor"); c && !c->empty()) {
     auto after = decode_cursor(*c);
-    if (!after) return Error::make(Errc::bad_request, "bad-query", "cursor is not one this server gave out");
+    if (!after) return Error::make(Problem::bad_query, "cursor is not one this server gave out");
     p.after_id = *after;
   }
   return p;

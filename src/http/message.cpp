@@ -20,6 +20,22 @@ std::string_view method_name(Method m) {
 
 void apply_target(std::string_view target, Request& req) {
   req.target = std::string(target);
+  // The absolute form (RFC 9112 3.2.2), which servers must accept: only its path and query count.
+  if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+    auto abs = boost::urls::parse_absolute_uri(target);
+    if (!abs) {
+      req.query_ok = false;
+      req.path = "/";
+      return;
+    }
+    std::string origin(abs->encoded_path());
+    if (origin.empty()) origin = "/";
+    if (abs->has_query()) origin += "?" + std::string(abs->encoded_query());
+    const std::string raw = req.target;
+    apply_target(origin, req);
+    req.target = raw;
+    return;
+  }
   auto url = boost::urls::parse_origin_form(target);
   if (!url) {
     req.query_ok = false;

@@ -29,7 +29,10 @@ struct Request {
   std::string if_none_match;
   std::string idempotency_key;
   bool has_idempotency_key = false;
-  std::string forwarded_for;
+  std::string forwarded_for;  // every X-Forwarded-For line, joined by commas
+  std::string accept_encoding;
+  std::string websocket_key;
+  std::string websocket_version;
   std::string user_agent;
   bool websocket_upgrade = false;
   std::string request_id;
@@ -51,6 +54,7 @@ struct Response {
   std::string body;
   std::shared_ptr<const std::string> shared_body;  // pre-serialised cached bytes, sent without copy
   std::size_t shared_offset = 0;                   // the body starts here in shared_body
+  std::shared_ptr<const std::string> shared_gzip;  // the same body gzip-compressed once, if any
   std::vector<std::pair<std::string, std::string>> headers;
 
   std::string_view body_view() const {

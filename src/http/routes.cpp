@@ -25,6 +25,7 @@ std::vector<Route> api_routes() {
       {M::get, "/api/v1/shows/{id}/seats", h::get_seats},
       {M::get, "/api/v1/shows/{id}/live", h::live_upgrade, true},
       {M::post, "/api/v1/shows/{id}/holds", h::create_hold},
+      {M::get, "/api/v1/holds", h::list_holds},
       {M::del, "/api/v1/holds/{hold_id}", h::delete_hold},
       {M::post, "/api/v1/bookings", h::create_booking},
       {M::get, "/api/v1/bookings", h::list_bookings},

@@ -19,8 +19,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "common/gzip.hpp"
+#include "common/utf8.hpp"
 #include "coord/coordinator.hpp"
 #include "http/api.hpp"
+#include "http/headers.hpp"
 #include "http/input.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
@@ -103,6 +106,7 @@ struct Server::Impl {
   std::uint16_t bound_port = 0;
   std::optional<asio::signal_set> signals;
   std::function<void()> shutdown_hook;
+  std::vector<std::pair<std::chrono::milliseconds, std::function<void()>>> periodic;
 
   Impl(ServerOptions o, const Router& r, Metrics& m) : opt(std::move(o)), router(r), metrics(m) {
     for (int i = 0; i < std::max(1, opt.threads); ++i) {
@@ -128,6 +132,18 @@ struct Server::Impl {
     auto address = asio::ip::make_address(opt.host, ec);
     if (ec) throw std::runtime_error("BOXOFFICE_LISTEN: '" + opt.host + "' is not an IP address");
     std::uint16_t port = opt.port;
+    if (port != 0) {
+      // SO_REUSEPORT would let a second boxoffice join this port silently and take half the
+      // connections: a probe bound without it fails while anyone listens there.
+      tcp::acceptor probe(workers[0]->ioc);
+      tcp::endpoint ep(address, port);
+      probe.open(ep.protocol(), ec);
+      if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) probe.bind(ep, ec);
+      if (ec)
+        throw std::runtime_error("BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" + std::to_string(port) + ": " +
+                                 (ec == asio::error::address_in_use ? std::string("the address is already in use (is another boxoffice running?)") : ec.message()));
+    }
     for (auto& w : workers) {
       tcp::endpoint ep(address, port);
       tcp::acceptor acc(w->ioc);
@@ -173,6 +189,33 @@ struct Server::Impl {
     }
   }
 
+  // Requests whose framing or routing cannot be trusted are refused and the connection closed
+  // (RFC 9112 6.3, 3.2): anything but a lone final "chunked" Transfer-Encoding, and a missing or
+  // repeated Host.
+  static std::optional<Error> framing_error(const bhttp::request<bhttp::string_body>& msg) {
+    std::string te;
+    for (auto [it, end] = msg.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
+      if (!te.empty()) te += ',';
+      te += std::string(it->value());
+    }
+    switch (classify_transfer_encoding(te)) {
+      case TransferCoding::none: break;
+      case TransferCoding::chunked:
+        if (msg.version() < 11) return Error::bad_request("Transfer-Encoding is not allowed in HTTP/1.0");
+        if (msg.count(bhttp::field::content_length))
+          return Error::bad_request("a request cannot carry both Transfer-Encoding and Content-Length");
+        break;
+      case TransferCoding::not_chunked:
+        return Error::bad_request("Transfer-Encoding must end with chunked");
+      case TransferCoding::unsupported:
+        return Error::make(Problem::not_implemented, "only the chunked transfer coding is supported");
+    }
+    const auto hosts = msg.count(bhttp::field::host);
+    if (hosts > 1) return Error::bad_request("a request must carry one Host header, not several");
+    if (hosts == 0 && msg.version() >= 11) return Error::bad_request("an HTTP/1.1 request must carry a Host header");
+    return std::nullopt;
+  }
+
   Request to_request(bhttp::request<bhttp::string_body>& msg, const std::string& peer, Worker& w) {
     Request req;
     req.method = to_method(msg.method());
@@ -187,8 +230,15 @@ struct Server::Impl {
       req.has_idempotency_key = true;
       req.idempotency_key = std::string(it->value());
     }
-    req.forwarded_for = std::string(msg["X-Forwarded-For"]);
+    // Every X-Forwarded-For line counts: a proxy may add its own line after the client's.
+    for (auto [it, end] = msg.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!req.forwarded_for.empty()) req.forwarded_for += ',';
+      req.forwarded_for += std::string(it->value());
+    }
+    req.accept_encoding = std::string(msg[bhttp::field::accept_encoding]);
     req.websocket_upgrade = beast::websocket::is_upgrade(msg);
+    req.websocket_key = std::string(msg[bhttp::field::sec_websocket_key]);
+    req.websocket_version = std::string(msg[bhttp::field::sec_websocket_version]);
     const auto incoming_id = msg["X-Request-Id"];
     if (valid_request_id(incoming_id)) {
       req.request_id = std::string(incoming_id);
@@ -204,8 +254,7 @@ struct Server::Impl {
     auto m = router.match(req.method, req.path);
     if (!m.route) {
       if (m.path_known) {
-        Response r = problem_response(Error::make(Errc::method_not_allowed, "method-not-allowed",
-                                                  req.method_text + " is not allowed here"));
+        Response r = problem_response(Error::make(Problem::method_not_allowed, req.method_text + " is not allowed here"));
         r.header("Allow", m.allow);
         co_return r;
       }
@@ -217,11 +266,10 @@ struct Server::Impl {
     // The API is rate limited per client IP; operations endpoints and the page are not.
     std::optional<RateDecision> limit;
     if (req.path.rfind("/api/", 0) == 0) {
-      limit = co_await api->rate_limiter.hit(req.client_ip, api->rate_limit_per_min);
+      limit = co_await api->rate_limiter.hit(client_rate_key(req.client_ip), api->rate_limit_per_min);
       if (!limit->allowed) {
         metrics.rate_limited();
-        Response r = problem_response(Error::make(Errc::rate_limited, "rate-limited",
-                                                  "too many requests; retry in " + std::to_string(limit->retry_after_s) + " s"));
+        Response r = problem_response(Error::make(Problem::rate_limited, "too many requests; retry in " + std::to_string(limit->retry_after_s) + " s"));
         add_limit_headers(r, *limit);
         r.header("Retry-After", std::to_string(limit->retry_after_s));
         co_return r;
@@ -238,11 +286,10 @@ struct Server::Impl {
   }
 
   asio::awaitable<Response> run_handler(const Route& route, Request& req) {
-    if (!req.query_ok) co_return problem_response(Error::make(Errc::bad_request, "bad-query", "the query string is malformed"));
+    if (!req.query_ok) co_return problem_response(Error::make(Problem::bad_query, "the query string is malformed"));
     if ((req.method == Method::post || req.method == Method::patch || req.method == Method::put) && req.has_body &&
         !is_json_content_type(req.content_type))
-      co_return problem_response(Error::make(Errc::unsupported_media_type, "unsupported-media-type",
-                                             "request bodies must be application/json"));
+      co_return problem_response(Error::make(Problem::unsupported_media_type, "request bodies must be application/json"));
     try {
       co_return co_await route.handler(*api, req);
     } catch (const std::exception& e) {
@@ -251,15 +298,37 @@ struct Server::Impl {
     co_return problem_response(Error::internal("an unexpected error occurred; request id " + req.request_id));
   }
 
+  static bool compressible(const Response& res) {
+    const std::string_view ct = res.content_type;
+    return ct.rfind("application/json", 0) == 0 || ct.rfind("application/problem+json", 0) == 0 ||
+           ct.rfind("text/", 0) == 0 || ct.rfind("application/javascript", 0) == 0 ||
+           ct.rfind("application/yaml", 0) == 0;
+  }
+
   asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request* req, const std::string& request_id,
                                        const Response& res, bool keep_alive, unsigned version) {
     bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(res.status), version};
     out.set(bhttp::field::server, "boxoffice");
     out.set("X-Request-Id", request_id);
-    const auto body = res.body_view();
+    std::string_view body = res.body_view();
     const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
     if (!res.content_type.empty() && !no_body) out.set(bhttp::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) out.set(k, v);
+    // Bodies over 1 KiB go out gzip-compressed to clients that accept it: cached ones were
+    // compressed once (shared_gzip), the rest are compressed here.
+    std::string compressed;
+    if (!no_body && compressible(res) && body.size() >= kGzipMinBytes) {
+      out.set(bhttp::field::vary, "Accept-Encoding");
+      if (req && accepts_gzip(req->accept_encoding)) {
+        if (res.shared_gzip) {
+          body = *res.shared_gzip;
+        } else {
+          compressed = gzip_compress(body);
+          body = compressed;
+        }
+        out.set(bhttp::field::content_encoding, "gzip");
+      }
+    }
     out.keep_alive(keep_alive);
     if (!no_body) out.content_length(body.size());
     const bool head = req && req->method == Method::head;
@@ -279,11 +348,11 @@ struct Server::Impl {
   void access_log(const Request& req, int status, std::chrono::nanoseconds took, std::size_t bytes) {
     if (!opt.access_log || !logging::enabled(logging::Level::info)) return;
     std::string line = "{\"time\":\"" + format_rfc3339_ms(now_unix_ms()) + "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
-    logging::append_json_string(line, req.method_text);
+    logging::append_json_string(line, sanitize_utf8(req.method_text, 32));
     line += ",\"route\":";
     logging::append_json_string(line, req.route.empty() ? "unmatched" : req.route);
     line += ",\"path\":";
-    logging::append_json_string(line, req.path.substr(0, 256));
+    logging::append_json_string(line, sanitize_utf8(req.path, 256));
     line += ",\"status\":" + std::to_string(status);
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(took).count());
@@ -363,11 +432,10 @@ struct Server::Impl {
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       if (hec) {
         if (hec == bhttp::error::body_limit) {
-          Error too_large = Error::make(Errc::payload_too_large, "payload-too-large",
-                                        "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          Error too_large = Error::make(Problem::payload_too_large, "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
           co_await reject(stream, buffer, w, std::move(too_large), peer);
         } else if (hec == bhttp::error::header_limit) {
-          Error e = Error::make(Errc::bad_request, "headers-too-large", "the request headers are too large");
+          Error e = Error::make(Problem::headers_too_large, "the request headers are too large");
           co_await reject(stream, buffer, w, e, peer);
         } else if (hec != beast::error::timeout && hec != asio::error::operation_aborted && hec != bhttp::error::end_of_stream &&
                    hec != asio::error::eof && hec != asio::error::connection_reset) {
@@ -377,6 +445,10 @@ struct Server::Impl {
         break;
       }
       const auto start = std::chrono::steady_clock::now();
+      if (auto bad = framing_error(parser.get())) {
+        co_await reject(stream, buffer, w, std::move(*bad), peer);
+        break;
+      }
       if (bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);
@@ -386,9 +458,14 @@ struct Server::Impl {
         stream.expires_after(std::max(opt.header_timeout, std::chrono::milliseconds(30'000)));
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (bec == bhttp::error::body_limit) {
-          Error too_large = Error::make(Errc::payload_too_large, "payload-too-large",
-                                        "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          Error too_large = Error::make(Problem::payload_too_large, "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
           co_await reject(stream, buffer, w, std::move(too_large), peer);
+          break;
+        }
+        if (bec && bec != beast::error::timeout && bec != asio::error::operation_aborted && bec != bhttp::error::end_of_stream &&
+            bec != asio::error::eof && bec != asio::error::connection_reset && bec != bhttp::error::partial_message) {
+          // A bad chunk size and the like: say so, then close (the framing can't be trusted).
+          co_await reject(stream, buffer, w, Error::bad_request("the request body is malformed: " + bec.message()), peer);
           break;
         }
         if (bec) break;
@@ -455,6 +532,16 @@ struct Server::Impl {
     }
   }
 
+  asio::awaitable<void> run_every(std::chrono::milliseconds period, std::function<void()> fn) {
+    asio::steady_timer t(workers[0]->ioc);
+    while (!stopping) {
+      t.expires_after(period);
+      auto [ec] = co_await t.async_wait(use_tuple);
+      if (ec || stopping) break;
+      fn();
+    }
+  }
+
   asio::awaitable<void> drain() {
     const auto deadline = std::chrono::steady_clock::now() + opt.shutdown_timeout;
     asio::steady_timer t(workers[0]->ioc);
@@ -488,6 +575,10 @@ std::uint16_t Server::port() const { return impl_->bound_port; }
 
 void Server::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = std::move(fn); }
 
+void Server::every(std::chrono::milliseconds period, std::function<void()> fn) {
+  impl_->periodic.emplace_back(period, std::move(fn));
+}
+
 void Server::shutdown() {
   asio::post(impl_->workers[0]->ioc, [this] { impl_->begin_shutdown(); });
 }
@@ -501,6 +592,7 @@ void Server::run(Api& api) {
   });
   for (auto& w : s.workers) asio::co_spawn(w->ioc, s.accept_loop(*w), log_completion);
   asio::co_spawn(s.workers[0]->ioc, s.trim_memory(), log_completion);
+  for (auto& [period, fn] : s.periodic) asio::co_spawn(s.workers[0]->ioc, s.run_every(period, fn), log_completion);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.workers.size(); ++i) threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
   s.workers[0]->ioc.run();

@@ -50,6 +50,8 @@ class Server {
   void shutdown();
   // Runs once when shutdown begins (e.g. to send WebSocket clients 1001).
   void on_shutdown(std::function<void()> fn);
+  // Runs fn on I/O thread 0 every `period` while serving (sweeps of caches and the like).
+  void every(std::chrono::milliseconds period, std::function<void()> fn);
 
  private:
   struct Impl;

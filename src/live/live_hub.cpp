@@ -10,15 +10,8 @@ namespace boxoffice::live {
 LiveHub::LiveHub(boost::asio::any_io_executor flush_executor, std::chrono::milliseconds coalesce)
     : executor_(std::move(flush_executor)), coalesce_(coalesce) {}
 
-std::shared_ptr<LiveHub::Channel> LiveHub::channel(Id show_id, bool create) {
-  Shard& shard = shards_[static_cast<std::size_t>(show_id) % kShards];
-  std::lock_guard lock(shard.mutex);
-  auto it = shard.channels.find(show_id);
-  if (it != shard.channels.end()) return it->second;
-  if (!create) return nullptr;
-  auto c = std::make_shared<Channel>();
-  shard.channels.emplace(show_id, c);
-  return c;
+std::shared_ptr<LiveHub::Channel> LiveHub::channel(Id show_id) {
+  return channels_.with(show_id, [](std::shared_ptr<Channel>* c) { return c ? *c : nullptr; });
 }
 
 std::string LiveHub::changes_frame(Id show_id, const std::vector<SeatChange>& changes) {
@@ -36,7 +29,7 @@ std::string LiveHub::changes_frame(Id show_id, const std::vector<SeatChange>& ch
 }
 
 void LiveHub::publish(Id show_id, const std::vector<SeatChange>& changes) {
-  auto c = channel(show_id, false);
+  auto c = channel(show_id);
   if (!c) return;  // nobody watches this show
   std::lock_guard lock(c->mutex);
   if (c->subscribers.empty()) return;
@@ -50,7 +43,7 @@ void LiveHub::publish(Id show_id, const std::vector<SeatChange>& changes) {
 }
 
 void LiveHub::flush(Id show_id) {
-  auto c = channel(show_id, false);
+  auto c = channel(show_id);
   if (!c) return;
   std::vector<SeatChange> changes;
   std::vector<std::shared_ptr<Subscriber>> targets;
@@ -69,11 +62,12 @@ void LiveHub::flush(Id show_id) {
 }
 
 std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber) {
-  auto c = channel(show_id, true);
-  {
-    std::lock_guard lock(c->mutex);
-    c->subscribers.push_back(subscriber);
-  }
+  channels_.upsert(
+      show_id, [] { return std::make_shared<Channel>(); },
+      [&](std::shared_ptr<Channel>& c) {
+        std::lock_guard lock(c->mutex);
+        c->subscribers.push_back(subscriber);
+      });
   ++subscribers_;
   const Subscriber* raw = subscriber.get();
   return std::shared_ptr<void>(nullptr, [weak = weak_from_this(), show_id, raw](void*) {
@@ -83,25 +77,23 @@ std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber>
 
 void LiveHub::unsubscribe(Id show_id, const Subscriber* s) {
   --subscribers_;
-  auto c = channel(show_id, false);
-  if (!c) return;
-  std::lock_guard lock(c->mutex);
-  std::erase_if(c->subscribers, [s](const std::weak_ptr<Subscriber>& w) {
-    auto p = w.lock();
-    return !p || p.get() == s;
+  channels_.erase_if_key(show_id, [s](const std::shared_ptr<Channel>& c) {
+    std::lock_guard lock(c->mutex);
+    std::erase_if(c->subscribers, [s](const std::weak_ptr<Subscriber>& w) {
+      auto p = w.lock();
+      return !p || p.get() == s;
+    });
+    return c->subscribers.empty();
   });
 }
 
 void LiveHub::close_all() {
   std::vector<std::shared_ptr<Subscriber>> all;
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mutex);
-    for (auto& [id, c] : shard.channels) {
-      std::lock_guard clock(c->mutex);
-      for (const auto& w : c->subscribers)
-        if (auto s = w.lock()) all.push_back(std::move(s));
-    }
-  }
+  channels_.for_each([&](Id, const std::shared_ptr<Channel>& c) {
+    std::lock_guard lock(c->mutex);
+    for (const auto& w : c->subscribers)
+      if (auto s = w.lock()) all.push_back(std::move(s));
+  });
   for (const auto& s : all) s->going_away();
 }
 

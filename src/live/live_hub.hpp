@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "common/sharded_lru.hpp"
 #include "coord/coordinator.hpp"
 
 namespace boxoffice::live {
@@ -36,6 +37,7 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
   // Shutdown: every subscriber is told to close with 1001.
   void close_all();
   std::size_t subscriber_count() const { return subscribers_.load(); }
+  std::size_t channel_count() const { return channels_.size(); }
 
   static std::string changes_frame(Id show_id, const std::vector<SeatChange>& changes);
 
@@ -46,18 +48,16 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
     std::vector<SeatChange> pending;
     bool flush_scheduled = false;
   };
-  std::shared_ptr<Channel> channel(Id show_id, bool create);
+  std::shared_ptr<Channel> channel(Id show_id);
   void flush(Id show_id);
   void unsubscribe(Id show_id, const Subscriber* s);
 
   boost::asio::any_io_executor executor_;
   std::chrono::milliseconds coalesce_;
-  static constexpr std::size_t kShards = 32;
-  struct Shard {
-    std::mutex mutex;
-    std::unordered_map<Id, std::shared_ptr<Channel>> channels;
-  };
-  std::array<Shard, kShards> shards_;
+  // One channel per watched show: bounded by the open WebSockets (each watches one show), and a
+  // channel goes with its last subscriber. Created and erased under the shard lock, so a
+  // subscriber never lands in a channel that was just dropped.
+  ShardedLru<Id, std::shared_ptr<Channel>> channels_{0};
   std::atomic<std::size_t> subscribers_{0};
 };
 

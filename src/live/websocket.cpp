@@ -27,6 +27,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Frames a client may have waiting before it counts as too slow.
 constexpr std::size_t kMaxQueuedFrames = 256;
+// How long a client may take to read the first frame.
+constexpr std::chrono::seconds kSnapshotDeadline{10};
 
 class LiveSession final : public Subscriber, public std::enable_shared_from_this<LiveSession> {
  public:
@@ -151,7 +153,12 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
       co_await ws_.async_close(websocket::close_code::try_again_later, use_tuple);
       co_return false;
     }
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(*snapshot), use_tuple);
+    // The bytes are shared by every watcher of this version; a client that does not read them
+    // within the deadline is dropped rather than pinning them.
+    const Bytes bytes = std::move(*snapshot);
+    beast::get_lowest_layer(ws_).expires_after(kSnapshotDeadline);
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(*bytes), use_tuple);
+    beast::get_lowest_layer(ws_).expires_never();
     co_return !ec;
   }
 

@@ -10,7 +10,7 @@ namespace boxoffice {
 namespace {
 
 constexpr std::array<const char*, static_cast<std::size_t>(HoldResult::count_)> kHoldNames{
-    "held", "conflict", "invalid", "show_started", "released"};
+    "held", "conflict", "limited", "invalid", "show_started", "released"};
 constexpr std::array<const char*, static_cast<std::size_t>(BookingResult::count_)> kBookingNames{
     "confirmed", "conflict", "hold_expired", "not_found", "show_started", "replayed", "in_progress", "cancelled", "error"};
 constexpr std::array<const char*, static_cast<std::size_t>(CacheName::count_)> kCacheNames{"seat_map", "catalog"};

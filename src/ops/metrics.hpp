@@ -13,7 +13,7 @@
 
 namespace boxoffice {
 
-enum class HoldResult { held, conflict, invalid, show_started, released, count_ };
+enum class HoldResult { held, conflict, limited, invalid, show_started, released, count_ };
 enum class BookingResult { confirmed, conflict, hold_expired, not_found, show_started, replayed, in_progress, cancelled, error, count_ };
 enum class CacheName { seat_map, catalog, count_ };
 

@@ -1,8 +1,9 @@
 #include "services/booking.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <cstdio>
 
+#include "async/detached_undo.hpp"
+#include "common/gzip.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
 #include "services/security.hpp"
@@ -10,8 +11,6 @@
 
 namespace boxoffice {
 namespace {
-
-std::string seat_map_ns(Id show_id) { return "seatmap:" + std::to_string(show_id); }
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL) {
   for (unsigned char c : s) {
@@ -21,7 +20,14 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL
   return h;
 }
 
+using SteadyClock = std::chrono::steady_clock;
+
 }  // namespace
+
+std::size_t BookingService::SeatViewWeight::operator()(const SeatView& v) const {
+  auto size = [](const Bytes& b) { return b ? b->size() : 0; };
+  return 128 + v.statuses.size() + size(v.json) + size(v.gzip) + size(v.snapshot);
+}
 
 BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord, BookingOptions options,
                                boost::asio::any_io_executor background, std::shared_ptr<Metrics> metrics)
@@ -29,15 +35,9 @@ BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord, 
       coord_(std::move(coord)),
       options_(options),
       background_(std::move(background)),
-      metrics_(std::move(metrics)) {
-  // Expiries happen on a timer, not in a request: drop the cached seat map from there too.
-  // Runs under the registry's show lock, so it only schedules.
-  coord_.holds->on_changes([this](Id show_id, const std::vector<SeatChange>&) {
-    boost::asio::co_spawn(background_, invalidate_seat_map(show_id), [](std::exception_ptr e) {
-      if (e) logging::error("seat map invalidation failed");
-    });
-  });
-}
+      metrics_(std::move(metrics)),
+      infos_(options_.max_show_infos),
+      seat_views_(0, options_.max_seat_view_bytes) {}
 
 Id BookingService::show_of_hold(std::string_view hold_id) {
   // "h<show id>.<22 characters of base64url randomness>"
@@ -50,20 +50,21 @@ Id BookingService::show_of_hold(std::string_view hold_id) {
 }
 
 void BookingService::forget_shows() {
-  for (auto& shard : infos_) {
-    std::lock_guard lock(shard.mutex);
-    shard.shows.clear();
-  }
+  infos_.erase_if([](Id, const auto&) { return true; });
+}
+
+void BookingService::sweep() {
+  const auto now = SteadyClock::now();
+  seat_views_.erase_if([&](Id, const SeatView& v) { return now - v.built >= options_.seat_map_ttl; });
+  infos_.erase_if([&](Id, const std::shared_ptr<const ShowInfo>& i) { return now - i->loaded >= options_.show_info_ttl; });
 }
 
 boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>> BookingService::show_info(Id show_id) {
-  InfoShard& shard = infos_[static_cast<std::size_t>(show_id) % kShards];
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(shard.mutex);
-    auto it = shard.shows.find(show_id);
-    if (it != shard.shows.end() && now - it->second->loaded < options_.show_info_ttl) co_return it->second;
-  }
+  const auto now = SteadyClock::now();
+  auto cached = infos_.with(show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
+    return i && now - (*i)->loaded < options_.show_info_ttl ? *i : nullptr;
+  });
+  if (cached) co_return cached;
   auto show = co_await store_->get_show(show_id);
   if (!show) co_return show.error();
   if (!*show) co_return Error::not_found("show " + std::to_string(show_id) + " does not exist");
@@ -75,109 +76,125 @@ boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>> 
   ids.reserve(layout.seats().size());
   for (const auto& s : layout.seats()) ids.push_back(s.id);
   auto info = std::make_shared<const ShowInfo>(ShowInfo{std::move(**show), std::move(layout), std::move(ids), now});
-  {
-    std::lock_guard lock(shard.mutex);
-    shard.shows[show_id] = info;
-  }
+  infos_.put(show_id, info);
   co_return info;
 }
 
 boost::asio::awaitable<Status> BookingService::ensure_primed(Id show_id) {
-  if (co_await coord_.holds->is_primed(show_id)) co_return ok_status();
-  auto booked = co_await store_->booked_seats(show_id);
-  if (!booked) co_return booked.error();
-  co_await coord_.holds->prime(show_id, std::move(*booked));
-  co_return ok_status();
+  // A cancellation between the store read and prime() makes prime refuse: read again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto token = co_await coord_.holds->prime_token(show_id);
+    if (!token) co_return ok_status();
+    auto booked = co_await store_->booked_seats(show_id);
+    if (!booked) co_return booked.error();
+    if (co_await coord_.holds->prime(show_id, *token, std::move(*booked))) co_return ok_status();
+  }
+  co_return Error::unavailable("the seats of this show are changing too fast to load; try again");
 }
 
-boost::asio::awaitable<void> BookingService::invalidate_seat_map(Id show_id) {
-  co_await coord_.cache->bump(seat_map_ns(show_id));
+boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_view(Id show_id, ViewPart want) {
+  auto info = co_await show_info(show_id);
+  if (!info) co_return info.error();
+  if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
+  const auto now = SteadyClock::now();
+  const std::uint64_t version = co_await coord_.holds->version(show_id);
+  auto has_part = [want](const SeatView& v) { return want == ViewPart::map ? v.json != nullptr : v.snapshot != nullptr; };
+  std::optional<SeatView> view = seat_views_.with(show_id, [&](SeatView* v) -> std::optional<SeatView> {
+    if (v && v->version == version && now - v->built < options_.seat_map_ttl) return *v;
+    return std::nullopt;
+  });
+  if (view && has_part(*view)) {
+    metrics_->cache_hit(CacheName::seat_map);
+    co_return std::move(*view);
+  }
+  metrics_->cache_miss(CacheName::seat_map);
+  const ShowInfo& si = **info;
+  if (!view) {
+    auto current = co_await coord_.holds->statuses(show_id, si.seat_ids);
+    if (!current) co_return current.error();
+    view.emplace();
+    view->version = current->version;
+    view->built = now;
+    view->statuses.reserve(current->statuses.size());
+    for (SeatStatus st : current->statuses) view->statuses += static_cast<char>('0' + static_cast<int>(st));
+  }
+  auto status_at = [&](std::size_t i) { return static_cast<SeatStatus>(view->statuses[i] - '0'); };
+  if (want == ViewPart::map) {
+    int available = 0;
+    boost::json::array seats;
+    seats.reserve(si.layout.seats().size());
+    for (std::size_t i = 0; i < si.layout.seats().size(); ++i) {
+      const Seat& seat = si.layout.seats()[i];
+      const SeatStatus st = status_at(i);
+      if (st == SeatStatus::available) ++available;
+      auto price = si.show.prices.find(seat.category);
+      seats.push_back(boost::json::object{{"id", seat.id},
+                                          {"row", seat.row},
+                                          {"number", seat.number},
+                                          {"category", seat.category},
+                                          {"price_cents", price == si.show.prices.end() ? 0 : price->second},
+                                          {"status", seat_status_name(st)}});
+    }
+    boost::json::object o{{"show_id", show_id},
+                          {"as_of", format_rfc3339_ms(now_unix_ms())},
+                          {"available_count", available},
+                          {"seats", std::move(seats)}};
+    char etag[24];
+    std::snprintf(etag, sizeof etag, "\"%016llx\"",
+                  static_cast<unsigned long long>(fnv1a(view->statuses, fnv1a(std::to_string(show_id)))));
+    view->etag = etag;
+    auto json = std::make_shared<const std::string>(boost::json::serialize(o));
+    if (json->size() >= kGzipMinBytes) view->gzip = std::make_shared<const std::string>(gzip_compress(*json));
+    view->json = std::move(json);
+  } else {
+    const auto& ids = si.seat_ids;
+    std::string out;
+    out.reserve(64 + ids.size() * 24);  // one allocation: many watchers connect at once
+    out += "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i) out += ',';
+      out += '"';
+      out += ids[i];  // seat ids are [A-Z]+[0-9]+: nothing to escape
+      out += "\":\"";
+      out += seat_status_name(status_at(i));
+      out += '"';
+    }
+    out += "}}";
+    view->snapshot = std::make_shared<const std::string>(std::move(out));
+  }
+  // Newer versions win; the same version gains the part just built.
+  seat_views_.upsert(show_id, [] { return SeatView{}; }, [&](SeatView& v) {
+    if (v.version > view->version) return;
+    if (v.version == view->version) {
+      if (view->json && !v.json) {
+        v.json = view->json;
+        v.gzip = view->gzip;
+        v.etag = view->etag;
+      }
+      if (view->snapshot && !v.snapshot) v.snapshot = view->snapshot;
+      return;
+    }
+    v = *view;
+  });
+  co_return std::move(*view);
 }
 
 boost::asio::awaitable<Result<SeatMapView>> BookingService::seat_map(Id show_id) {
-  const std::string ns = seat_map_ns(show_id);
-  // The generation is read before the statuses: a change in between bumps it, so a stale
-  // build can only land under a key nobody reads any more.
-  const auto gen = co_await coord_.cache->generation(ns);
-  const std::string key = ns + ":" + std::to_string(gen);
-  if (auto hit = co_await coord_.cache->get(key)) {
-    metrics_->cache_hit(CacheName::seat_map);
-    // Stored as "<etag>\n<body>".
-    const auto nl = hit->find('\n');
-    if (nl != std::string::npos) co_return SeatMapView{hit, nl + 1, hit->substr(0, nl)};
-  }
-  metrics_->cache_miss(CacheName::seat_map);
-  auto current = co_await current_statuses(show_id);
-  if (!current) co_return current.error();
-  const ShowInfo& si = *current->info;
-  const std::vector<SeatStatus>* statuses = &current->statuses;
+  auto view = co_await seat_view(show_id, ViewPart::map);
+  if (!view) co_return view.error();
+  co_return SeatMapView{view->json, view->gzip, view->etag};
+}
 
-  std::string signature;
-  signature.reserve(statuses->size());
-  int available = 0;
-  boost::json::array seats;
-  seats.reserve(si.layout.seats().size());
-  for (std::size_t i = 0; i < si.layout.seats().size(); ++i) {
-    const Seat& seat = si.layout.seats()[i];
-    const SeatStatus st = (*statuses)[i];
-    if (st == SeatStatus::available) ++available;
-    signature += static_cast<char>('0' + static_cast<int>(st));
-    auto price = si.show.prices.find(seat.category);
-    seats.push_back(boost::json::object{{"id", seat.id},
-                                        {"row", seat.row},
-                                        {"number", seat.number},
-                                        {"category", seat.category},
-                                        {"price_cents", price == si.show.prices.end() ? 0 : price->second},
-                                        {"status", seat_status_name(st)}});
-  }
-  boost::json::object o{{"show_id", show_id},
-                        {"as_of", format_rfc3339_ms(now_unix_ms())},
-                        {"available_count", available},
-                        {"seats", std::move(seats)}};
-  char etag[24];
-  std::snprintf(etag, sizeof etag, "\"%016llx\"",
-                static_cast<unsigned long long>(fnv1a(signature, fnv1a(std::to_string(show_id)))));
-  std::string stored = etag;
-  stored += '\n';
-  const std::size_t body_at = stored.size();
-  stored += boost::json::serialize(o);
-  auto bytes = std::make_shared<const std::string>(std::move(stored));
-  co_await coord_.cache->put(key, bytes, options_.seat_map_ttl);
-  co_return SeatMapView{bytes, body_at, std::string(etag)};
+boost::asio::awaitable<Result<Bytes>> BookingService::live_snapshot(Id show_id) {
+  auto view = co_await seat_view(show_id, ViewPart::snapshot);
+  if (!view) co_return view.error();
+  co_return view->snapshot;
 }
 
 boost::asio::awaitable<Status> BookingService::check_show(Id show_id) {
   auto info = co_await show_info(show_id);
   if (!info) co_return info.error();
   co_return ok_status();
-}
-
-boost::asio::awaitable<Result<BookingService::ShowStatuses>> BookingService::current_statuses(Id show_id) {
-  auto info = co_await show_info(show_id);
-  if (!info) co_return info.error();
-  if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
-  auto statuses = co_await coord_.holds->statuses(show_id, (*info)->seat_ids);
-  if (!statuses) co_return statuses.error();
-  co_return ShowStatuses{std::move(*info), std::move(*statuses)};
-}
-
-boost::asio::awaitable<Result<std::string>> BookingService::live_snapshot(Id show_id) {
-  auto current = co_await current_statuses(show_id);
-  if (!current) co_return current.error();
-  const auto& ids = current->info->seat_ids;
-  std::string out;
-  out.reserve(64 + ids.size() * 24);  // one allocation: many watchers connect at once
-  out += "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    out += ids[i];  // seat ids are [A-Z]+[0-9]+: nothing to escape
-    out += "\":\"";
-    out += seat_status_name(current->statuses[i]);
-    out += '"';
-  }
-  out += "}}";
-  co_return out;
 }
 
 boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& caller, Id show_id,
@@ -192,7 +209,7 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   }
   if (now_unix() >= si.show.starts_at) {
     metrics_->hold(HoldResult::show_started);
-    co_return Error::conflict("show-started", "the show has already started");
+    co_return Error::conflict(Problem::show_started, "the show has already started");
   }
   if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
   std::int64_t total = 0;
@@ -209,22 +226,38 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   h.expires_at_ms = now_unix_ms() + options_.hold_ttl.count();
   auto held = co_await coord_.holds->try_hold(std::move(h));
   if (!held) {
-    metrics_->hold(HoldResult::conflict);
+    metrics_->hold(held.error().problem == Problem::hold_limit ? HoldResult::limited : HoldResult::conflict);
     co_return held.error();
   }
   metrics_->hold(HoldResult::held);
-  co_await invalidate_seat_map(show_id);
   co_return HoldView{std::move(*held), si.show.currency};
+}
+
+boost::asio::awaitable<Result<std::vector<HoldView>>> BookingService::holds(const Caller& caller) {
+  auto held = co_await coord_.holds->holds_of(caller.user.id);
+  if (!held) co_return held.error();
+  std::vector<HoldView> out;
+  out.reserve(held->size());
+  for (auto& h : *held) {
+    auto info = co_await show_info(h.show_id);
+    if (!info) continue;  // the show was deleted meanwhile
+    out.push_back(HoldView{std::move(h), (*info)->show.currency});
+  }
+  std::sort(out.begin(), out.end(), [](const HoldView& a, const HoldView& b) {
+    return a.hold.expires_at_ms < b.hold.expires_at_ms;
+  });
+  co_return out;
 }
 
 boost::asio::awaitable<Status> BookingService::release(const Caller& caller, std::string hold_id) {
   const Id show_id = show_of_hold(hold_id);
   if (show_id == 0) co_return Error::not_found("no such hold");
-  auto r = co_await coord_.holds->release(show_id, hold_id, caller.user.id);
-  if (r) {
-    metrics_->hold(HoldResult::released);
-    co_await invalidate_seat_map(show_id);
+  // An id naming a show that does not exist is answered without creating any state.
+  if (auto info = co_await show_info(show_id); !info) {
+    co_return info.error().code == Errc::not_found ? Error::not_found("no such hold") : info.error();
   }
+  auto r = co_await coord_.holds->release(show_id, hold_id, caller.user.id);
+  if (r) metrics_->hold(HoldResult::released);
   co_return r;
 }
 
@@ -232,7 +265,7 @@ boost::asio::awaitable<Result<Booking>> BookingService::replay(const Caller& cal
                                                                const std::string& request_hash) {
   if (!constant_time_equal(rec.request_hash, request_hash)) {
     Error e = Error::invalid("Idempotency-Key", "this key was already used with a different request body");
-    e.slug = "idempotency-key-reused";
+    e.problem = Problem::idempotency_key_reused;
     co_return e;
   }
   auto b = co_await store_->get_booking(rec.booking_id);
@@ -251,10 +284,14 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   auto seen = co_await store_->find_idempotency(caller.user.id, *key);
   if (!seen) co_return seen.error();
   if (*seen) co_return co_await replay(caller, **seen, request_hash);
-  if (!co_await coord_.idempotency->try_begin(caller.user.id, *key)) {
+  auto mark = co_await coord_.idempotency->try_begin(caller.user.id, *key, options_.idempotency_mark_ttl);
+  if (!mark) {
     metrics_->booking(BookingResult::in_progress);
-    co_return Error::conflict("idempotency-in-progress", "a request with this Idempotency-Key is still running");
+    co_return Error::conflict(Problem::idempotency_in_progress, "a request with this Idempotency-Key is still running");
   }
+  DetachedUndo unmark(background_, [guard = coord_.idempotency, user = caller.user.id, k = *key, token = *mark] {
+    return guard->end(user, k, token);
+  });
   // The first request may have finished between the look-up and try_begin.
   auto again = co_await store_->find_idempotency(caller.user.id, *key);
   Result<Booking> out = Error::internal("unreachable");
@@ -264,12 +301,13 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
     out = co_await replay(caller, **again, request_hash);
   } else {
     out = co_await confirm_hold(caller, hold_id, *key, request_hash);
-    if (!out && out.error().slug == "idempotency-replay") {
+    if (!out && out.error().problem == Problem::idempotency_replay) {
       auto rec = co_await store_->find_idempotency(caller.user.id, *key);
       if (rec && *rec) out = co_await replay(caller, **rec, request_hash);
     }
   }
-  co_await coord_.idempotency->end(caller.user.id, *key);
+  unmark.dismiss();
+  co_await coord_.idempotency->end(caller.user.id, *key, *mark);
   co_return out;
 }
 
@@ -278,32 +316,37 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(const Calle
                                                                      const std::string& request_hash) {
   const Id show_id = show_of_hold(hold_id);
   if (show_id == 0) co_return Error::not_found("no such hold");
-  auto held = co_await coord_.holds->begin_confirm(show_id, hold_id, caller.user.id);
-  if (!held) {
-    metrics_->booking(held.error().code == Errc::not_found ? BookingResult::not_found : BookingResult::hold_expired);
-    co_return held.error();
-  }
   auto info = co_await show_info(show_id);
-  if (!info) {
-    co_await coord_.holds->finish_confirm(show_id, hold_id, false);
-    co_return info.error();
+  if (!info) co_return info.error().code == Errc::not_found ? Error::not_found("no such hold") : info.error();
+  auto ticket = co_await coord_.holds->begin_confirm(show_id, hold_id, caller.user.id, options_.confirm_deadline);
+  if (!ticket) {
+    metrics_->booking(ticket.error().code == Errc::not_found ? BookingResult::not_found : BookingResult::hold_expired);
+    co_return ticket.error();
   }
+  auto holds = coord_.holds;
+  DetachedUndo revert(background_, [holds, show_id, t = *ticket] {
+    return holds->finish_confirm(show_id, t, ConfirmOutcome::released, {});
+  });
   if (now_unix() >= (*info)->show.starts_at) {
-    co_await coord_.holds->finish_confirm(show_id, hold_id, false);
+    revert.dismiss();
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, {});
     metrics_->booking(BookingResult::show_started);
-    co_return Error::conflict("show-started", "the show has already started");
+    co_return Error::conflict(Problem::show_started, "the show has already started");
   }
-  NewBooking request{caller.user.id, show_id,           held->seats, held->total_cents,
+  NewBooking request{caller.user.id, show_id, ticket->hold.seats, ticket->hold.total_cents,
                      (*info)->show.currency, key, request_hash};
   auto booked = co_await store_->confirm_booking(std::move(request));
-  co_await coord_.holds->finish_confirm(show_id, hold_id, booked.ok());
-  co_await invalidate_seat_map(show_id);
+  revert.dismiss();
   if (booked) {
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::booked, {});
     metrics_->booking(BookingResult::confirmed);
-  } else if (booked.error().slug == "seat-unavailable") {
+  } else if (booked.error().problem == Problem::seat_unavailable) {
+    // The store has these seats booked and the mirror did not know: repair it.
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::taken, booked.error().seats);
     metrics_->booking(BookingResult::conflict);
-  } else if (booked.error().code == Errc::unavailable) {
-    metrics_->booking(BookingResult::error);
+  } else {
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, {});
+    if (booked.error().code == Errc::unavailable) metrics_->booking(BookingResult::error);
   }
   co_return booked;
 }
@@ -328,14 +371,17 @@ boost::asio::awaitable<Result<Booking>> BookingService::cancel(const Caller& cal
   auto info = co_await show_info(b->show_id);
   if (!info) co_return info.error();
   if (now_unix() >= (*info)->show.starts_at)
-    co_return Error::conflict("show-started", "the show has already started; the booking cannot be cancelled");
+    co_return Error::conflict(Problem::show_started, "the show has already started; the booking cannot be cancelled");
   if (auto primed = co_await ensure_primed(b->show_id); !primed) co_return primed.error();
   auto cancelled = co_await store_->cancel_booking(id);
-  if (!cancelled) co_return cancelled;
-  co_await coord_.holds->mark_free(b->show_id, cancelled->seats);
-  co_await invalidate_seat_map(b->show_id);
-  metrics_->booking(BookingResult::cancelled);
-  co_return cancelled;
+  if (!cancelled) co_return cancelled.error();
+  // Only the cancellation that really freed the seats frees them in the mirror: a concurrent
+  // second cancel must not free seats that were booked again meanwhile.
+  if (cancelled->changed) {
+    co_await coord_.holds->mark_free(b->show_id, cancelled->booking.seats);
+    metrics_->booking(BookingResult::cancelled);
+  }
+  co_return std::move(cancelled->booking);
 }
 
 }  // namespace boxoffice

@@ -1,14 +1,12 @@
 #pragma once
-#include <array>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "common/sharded_lru.hpp"
 #include "coord/coordinator.hpp"
 #include "domain/seats.hpp"
 #include "services/accounts.hpp"
@@ -23,12 +21,20 @@ struct BookingOptions {
   std::size_t max_seats_per_hold = 10;
   std::chrono::milliseconds seat_map_ttl{5'000};
   std::chrono::milliseconds show_info_ttl{30'000};
+  // A confirmation that has not heard from the store by then gives its seats back.
+  std::chrono::milliseconds confirm_deadline{30'000};
+  // An in-flight Idempotency-Key mark outlives a request that died half-way by this much.
+  std::chrono::milliseconds idempotency_mark_ttl{60'000};
+  std::size_t max_show_infos = 20'000;
+  std::size_t max_seat_view_bytes = 256u << 20;
 };
 
+// A show's seats as sent to clients, built once per seat version and shared by every request
+// and watcher: the seat map JSON (and its gzip), and the live snapshot frame.
 struct SeatMapView {
-  Bytes bytes;             // "<etag>\n<json>", as cached
-  std::size_t body_offset;  // where the JSON starts
-  std::string etag;         // quoted, strong
+  Bytes json;
+  Bytes gzip;        // nullptr when the JSON is too small to be worth compressing
+  std::string etag;  // quoted, strong
 };
 
 struct HoldView {
@@ -43,10 +49,11 @@ class BookingService {
 
   boost::asio::awaitable<Result<SeatMapView>> seat_map(Id show_id);
   // The first frame of the live feed: {"type":"snapshot","show_id":N,"seats":{"A1":"available",...}}.
-  boost::asio::awaitable<Result<std::string>> live_snapshot(Id show_id);
+  boost::asio::awaitable<Result<Bytes>> live_snapshot(Id show_id);
   // 404 unless the show exists.
   boost::asio::awaitable<Status> check_show(Id show_id);
   boost::asio::awaitable<Result<HoldView>> hold(const Caller& caller, Id show_id, std::vector<std::string> seats);
+  boost::asio::awaitable<Result<std::vector<HoldView>>> holds(const Caller& caller);
   boost::asio::awaitable<Status> release(const Caller& caller, std::string hold_id);
   // idempotency_key: nullopt when the header was absent.
   boost::asio::awaitable<Result<Booking>> confirm(const Caller& caller, std::string hold_id,
@@ -57,6 +64,10 @@ class BookingService {
 
   // Drops cached show data after catalog deletions.
   void forget_shows();
+  // Drops expired seat views and show infos; the app calls it every few seconds.
+  void sweep();
+  std::size_t cached_seat_view_bytes() const { return seat_views_.bytes(); }
+  std::size_t cached_show_infos() const { return infos_.size(); }
 
   // The show id encoded in a hold id, or 0 when it is not one of ours.
   static Id show_of_hold(std::string_view hold_id);
@@ -68,16 +79,23 @@ class BookingService {
     std::vector<std::string> seat_ids;
     std::chrono::steady_clock::time_point loaded;
   };
+  struct SeatView {
+    std::uint64_t version = 0;
+    std::chrono::steady_clock::time_point built;
+    std::string statuses;  // one byte per seat, in layout order
+    Bytes json;
+    Bytes gzip;
+    Bytes snapshot;
+    std::string etag;
+  };
+  struct SeatViewWeight {
+    std::size_t operator()(const SeatView& v) const;
+  };
   boost::asio::awaitable<Result<std::shared_ptr<const ShowInfo>>> show_info(Id show_id);
   boost::asio::awaitable<Status> ensure_primed(Id show_id);
-  struct ShowStatuses {
-    std::shared_ptr<const ShowInfo> info;
-    std::vector<SeatStatus> statuses;  // in the order of info->seat_ids
-  };
-  // The show, primed, with every seat's current status: what the seat map and the live
-  // snapshot are built from.
-  boost::asio::awaitable<Result<ShowStatuses>> current_statuses(Id show_id);
-  boost::asio::awaitable<void> invalidate_seat_map(Id show_id);
+  // The show's seat view at its current version, with the parts `want` names built.
+  enum class ViewPart { map, snapshot };
+  boost::asio::awaitable<Result<SeatView>> seat_view(Id show_id, ViewPart want);
   boost::asio::awaitable<Result<Booking>> confirm_hold(const Caller& caller, const std::string& hold_id,
                                                        const std::string& key, const std::string& request_hash);
   boost::asio::awaitable<Result<Booking>> replay(const Caller& caller, const IdempotencyRecord& rec,
@@ -88,13 +106,12 @@ class BookingService {
   BookingOptions options_;
   boost::asio::any_io_executor background_;
   std::shared_ptr<Metrics> metrics_;
-
-  static constexpr std::size_t kShards = 32;
-  struct InfoShard {
-    std::mutex mutex;
-    std::unordered_map<Id, std::shared_ptr<const ShowInfo>> shows;
-  };
-  std::array<InfoShard, kShards> infos_;
+  // Bounded by entries (options_.max_show_infos), least recently used go; stale after
+  // options_.show_info_ttl.
+  ShardedLru<Id, std::shared_ptr<const ShowInfo>> infos_;
+  // One entry per show (the newest version wins), bounded by bytes, least recently used go;
+  // expired after options_.seat_map_ttl by sweep().
+  ShardedLru<Id, SeatView, SeatViewWeight> seat_views_;
 };
 
 }  // namespace boxoffice

@@ -23,11 +23,6 @@ struct NewUser {
   Role role = Role::customer;
 };
 
-struct SessionRecord {
-  User user;
-  UnixSeconds expires_at = 0;
-};
-
 struct NewScreen {
   std::string name;
   std::vector<SeatRow> rows;
@@ -70,6 +65,11 @@ struct IdempotencyRecord {
   Id booking_id = 0;
 };
 
+struct CancelOutcome {
+  Booking booking;
+  bool changed = false;  // false: it was cancelled already, nothing was freed
+};
+
 struct PoolUsage {
   std::int64_t in_use = 0;
   std::int64_t idle = 0;
@@ -83,6 +83,9 @@ class Store {
   virtual PoolUsage pool_usage() const = 0;
 
   virtual asio::awaitable<Status> ping() = 0;
+  // Finishes or fails every call in flight and stops the backend's threads; called while the
+  // I/O contexts that await those calls still exist (before the server is destroyed).
+  virtual void stop() = 0;
 
   // Accounts. create_user: 409 email-taken when the email exists.
   virtual asio::awaitable<Result<User>> create_user(NewUser u) = 0;
@@ -121,8 +124,9 @@ class Store {
       Id user_id, std::string key) = 0;
   virtual asio::awaitable<Result<std::optional<Booking>>> get_booking(Id id) = 0;
   virtual asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id, int limit) = 0;
-  // Sets status cancelled and frees the seats; cancelling a cancelled booking changes nothing.
-  virtual asio::awaitable<Result<Booking>> cancel_booking(Id id) = 0;
+  // Sets status cancelled and frees the seats; cancelling a cancelled booking changes nothing
+  // (changed = false).
+  virtual asio::awaitable<Result<CancelOutcome>> cancel_booking(Id id) = 0;
 };
 
 }  // namespace boxoffice

@@ -47,6 +47,7 @@ class Server:
             "BOXOFFICE_THREADS": "2",
             # Every test client is 127.0.0.1; the rate-limit tests set their own limit.
             "BOXOFFICE_RATE_LIMIT_PER_MIN": "100000000",
+            "BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN": "100000000",
         })
         env.update(self.env)
         self.log = open(self.log_path, "ab")

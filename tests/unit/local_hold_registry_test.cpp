@@ -47,7 +47,7 @@ boost::asio::awaitable<void> contend(LocalHoldRegistry& reg, Id show, Id user, i
 // Many threads hold seats of the same show at once: no seat may end up in two holds.
 TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
   boost::asio::thread_pool timers(1);
-  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), std::chrono::milliseconds(5));
+  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), LocalHoldRegistryOptions{std::chrono::milliseconds(5), {}, std::chrono::minutes(5)});
   reg->start();
   std::atomic<int> reported{0};
   reg->on_changes([&](Id, const std::vector<SeatChange>& c) { reported += static_cast<int>(c.size()); });
@@ -69,7 +69,7 @@ TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
 
 TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
   boost::asio::thread_pool timers(1);
-  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), std::chrono::milliseconds(10));
+  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), LocalHoldRegistryOptions{std::chrono::milliseconds(10), {}, std::chrono::minutes(5)});
   reg->start();
   std::atomic<int> freed{0};
   reg->on_changes([&](Id, const std::vector<SeatChange>& c) {

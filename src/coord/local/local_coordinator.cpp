@@ -1,98 +1,73 @@
 #include "coord/local/local_coordinator.hpp"
 
-#include <array>
-#include <mutex>
-#include <set>
-#include <unordered_map>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
-#include "coord/local/local_hold_registry.hpp"
+#include "common/sharded_lru.hpp"
+#include "domain/time.hpp"
 
 namespace boxoffice {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A map split into shards by key hash, each with its own mutex, so threads rarely contend.
-template <class Value>
-class ShardedMap {
- public:
-  explicit ShardedMap(std::size_t max_entries) : max_per_shard_(max_entries / kShards + 1) {}
+struct CacheEntry {
+  Bytes value;
+  Clock::time_point expires;
+};
 
-  template <class Fn>
-  auto with(const std::string& key, Fn fn) {
-    Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
-    std::lock_guard lock(s.mutex);
-    return fn(s.map);
+struct CacheEntryWeight {
+  std::size_t operator()(const CacheEntry& e) const {
+    return 64 + (e.value ? e.value->size() : 0);
   }
-
-  // Like with(), for calls that may add a key. Bounded memory: a full shard first drops what
-  // has expired, then everything; done under the same lock as `fn`.
-  template <class IsExpired, class Fn>
-  auto with_room(const std::string& key, IsExpired expired, Fn fn) {
-    Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
-    std::lock_guard lock(s.mutex);
-    if (s.map.size() >= max_per_shard_ && !s.map.count(key)) {
-      std::erase_if(s.map, [&](const auto& kv) { return expired(kv.second); });
-      if (s.map.size() >= max_per_shard_) s.map.clear();
-    }
-    return fn(s.map);
-  }
-
- private:
-  static constexpr std::size_t kShards = 32;
-  struct Shard {
-    std::mutex mutex;
-    std::unordered_map<std::string, Value> map;
-  };
-  std::array<Shard, kShards> shards_;
-  std::size_t max_per_shard_;
 };
 
 class LocalCache final : public Cache {
  public:
-  explicit LocalCache(std::size_t max_entries) : entries_(max_entries), generations_(4096) {}
+  LocalCache(std::size_t max_entries, std::size_t max_bytes)
+      : entries_(max_entries, max_bytes), generations_(max_entries) {}
 
   asio::awaitable<Bytes> get(std::string key) override {
     const auto now = Clock::now();
-    co_return entries_.with(key, [&](auto& map) -> Bytes {
-      auto it = map.find(key);
-      if (it == map.end()) return nullptr;
-      if (it->second.expires <= now) {
-        map.erase(it);
-        return nullptr;
-      }
-      return it->second.value;
+    Bytes hit = entries_.with(key, [&](CacheEntry* e) -> Bytes {
+      return e && e->expires > now ? e->value : nullptr;
     });
+    if (!hit) entries_.erase_if_key(key, [&](const CacheEntry& e) { return e.expires <= now; });
+    co_return hit;
   }
 
   asio::awaitable<void> put(std::string key, Bytes value, std::chrono::milliseconds ttl) override {
-    const auto now = Clock::now();
-    entries_.with_room(key, [&](const Entry& e) { return e.expires <= now; },
-                       [&](auto& map) { map[key] = Entry{std::move(value), now + ttl}; });
+    entries_.put(key, CacheEntry{std::move(value), Clock::now() + ttl});
     co_return;
   }
 
   asio::awaitable<void> erase(std::string key) override {
-    entries_.with(key, [&](auto& map) { map.erase(key); });
+    entries_.erase(key);
     co_return;
   }
 
+  // Generations come from one process-wide counter: a namespace evicted from the LRU and seen
+  // again starts at a value no old key was built with.
   asio::awaitable<std::uint64_t> generation(std::string ns) override {
-    co_return generations_.with(ns, [&](auto& map) { return map[ns]; });
+    co_return generations_.upsert(ns, [&] { return next_++; }, [](std::uint64_t& g) { return g; });
   }
 
   asio::awaitable<void> bump(std::string ns) override {
-    generations_.with(ns, [&](auto& map) { ++map[ns]; });
+    generations_.upsert(ns, [&] { return next_++; }, [&](std::uint64_t& g) { g = next_++; });
     co_return;
   }
 
+  std::size_t sweep() {
+    const auto now = Clock::now();
+    return entries_.erase_if([&](const std::string&, const CacheEntry& e) { return e.expires <= now; });
+  }
+
  private:
-  struct Entry {
-    Bytes value;
-    Clock::time_point expires;
-  };
-  ShardedMap<Entry> entries_;
-  ShardedMap<std::uint64_t> generations_;
+  // Bounded by bytes and entries; least recently used go first, expired ones at each sweep.
+  ShardedLru<std::string, CacheEntry, CacheEntryWeight> entries_;
+  // Bounded by entries, least recently used go.
+  ShardedLru<std::string, std::uint64_t> generations_;
+  std::atomic<std::uint64_t> next_{1};
 };
 
 class LocalSessionCache final : public SessionCache {
@@ -101,52 +76,81 @@ class LocalSessionCache final : public SessionCache {
 
   asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) override {
     const auto now = now_unix();
-    co_return sessions_.with(token_hash, [&](auto& map) -> std::optional<SessionRecord> {
-      auto it = map.find(token_hash);
-      if (it == map.end()) return std::nullopt;
-      if (it->second.expires_at <= now) {
-        map.erase(it);
-        return std::nullopt;
-      }
-      return it->second;
+    auto r = sessions_.with(token_hash, [&](SessionRecord* s) -> std::optional<SessionRecord> {
+      if (!s || s->expires_at <= now) return std::nullopt;
+      return *s;
     });
+    if (!r) sessions_.erase_if_key(token_hash, [&](const SessionRecord& s) { return s.expires_at <= now; });
+    co_return r;
   }
 
   asio::awaitable<void> put(std::string token_hash, SessionRecord s) override {
-    const auto now = now_unix();
-    sessions_.with_room(token_hash, [&](const SessionRecord& r) { return r.expires_at <= now; },
-                        [&](auto& map) { map[token_hash] = std::move(s); });
+    sessions_.put(token_hash, std::move(s));
     co_return;
   }
 
   asio::awaitable<void> erase(std::string token_hash) override {
-    sessions_.with(token_hash, [&](auto& map) { map.erase(token_hash); });
+    sessions_.erase(token_hash);
     co_return;
   }
 
+  std::size_t sweep() {
+    const auto now = now_unix();
+    return sessions_.erase_if([&](const std::string&, const SessionRecord& s) { return s.expires_at <= now; });
+  }
+
  private:
-  ShardedMap<SessionRecord> sessions_;
+  // Bounded by entries; least recently used go (they are re-read from the store when needed).
+  ShardedLru<std::string, SessionRecord> sessions_;
+};
+
+struct IdempotencyMark {
+  std::uint64_t token = 0;
+  Clock::time_point expires;
 };
 
 class LocalIdempotencyGuard final : public IdempotencyGuard {
  public:
-  asio::awaitable<bool> try_begin(Id user_id, std::string key) override {
-    std::lock_guard lock(mutex_);
-    co_return in_flight_.emplace(user_id, std::move(key)).second;
+  explicit LocalIdempotencyGuard(std::size_t max_marks) : marks_(max_marks) {}
+
+  asio::awaitable<std::optional<std::uint64_t>> try_begin(Id user_id, std::string key,
+                                                          std::chrono::milliseconds ttl) override {
+    const auto now = Clock::now();
+    const std::uint64_t token = next_++;
+    co_return marks_.upsert(
+        {user_id, std::move(key)}, [] { return IdempotencyMark{}; },
+        [&](IdempotencyMark& m) -> std::optional<std::uint64_t> {
+          if (m.token != 0 && m.expires > now) return std::nullopt;
+          m = IdempotencyMark{token, now + ttl};
+          return token;
+        });
   }
-  asio::awaitable<void> end(Id user_id, std::string key) override {
-    std::lock_guard lock(mutex_);
-    in_flight_.erase({user_id, std::move(key)});
+
+  asio::awaitable<void> end(Id user_id, std::string key, std::uint64_t token) override {
+    marks_.erase_if_key({user_id, std::move(key)},
+                        [&](const IdempotencyMark& m) { return m.token == token; });
     co_return;
   }
 
+  std::size_t sweep() {
+    const auto now = Clock::now();
+    return marks_.erase_if([&](const auto&, const IdempotencyMark& m) { return m.expires <= now; });
+  }
+
  private:
-  std::mutex mutex_;  // held for a set insert only; keys are rare compared with reads
-  std::set<std::pair<Id, std::string>> in_flight_;
+  struct KeyHash {
+    std::size_t operator()(const std::pair<Id, std::string>& k) const {
+      return std::hash<std::string>{}(k.second) * 31 + std::hash<Id>{}(k.first);
+    }
+  };
+  // Bounded by entries: marks of requests in flight. Evicting one early only loses the 409 for a
+  // concurrent duplicate; the store's unique (user, key) still stops a second booking.
+  ShardedLru<std::pair<Id, std::string>, IdempotencyMark, UnitWeight, KeyHash> marks_;
+  std::atomic<std::uint64_t> next_{1};
 };
 
-// One counter per client IP in a sharded map; idle counters are dropped when a shard fills, so
-// memory stays bounded however many addresses pass by.
+// One counter per client key; the least recently seen keys go when the map is full, so an
+// address flood never resets the counters of the clients being limited.
 class LocalRateLimiter final : public RateLimiter {
  public:
   explicit LocalRateLimiter(std::size_t max_keys) : counters_(max_keys) {}
@@ -154,25 +158,72 @@ class LocalRateLimiter final : public RateLimiter {
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
     constexpr std::int64_t kWindowMs = 60'000;
     const auto now = now_unix_ms();
-    co_return counters_.with_room(
-        key, [&](const WindowCounter& c) { return c.window_start_ms + 2 * kWindowMs <= now; },
-        [&](auto& map) { return hit_window(map[key], limit_per_minute, kWindowMs, now); });
+    co_return counters_.upsert(key, [] { return WindowCounter{}; }, [&](WindowCounter& c) {
+      return hit_window(c, limit_per_minute, kWindowMs, now);
+    });
   }
 
  private:
-  ShardedMap<WindowCounter> counters_;
+  ShardedLru<std::string, WindowCounter> counters_;
+};
+
+// Expired cache entries, sessions and idempotency marks are dropped every few seconds, so
+// memory follows what is live rather than what was seen.
+class Sweeper : public std::enable_shared_from_this<Sweeper> {
+ public:
+  Sweeper(boost::asio::any_io_executor ex, std::chrono::milliseconds every,
+          std::weak_ptr<LocalCache> cache, std::weak_ptr<LocalSessionCache> sessions,
+          std::weak_ptr<LocalIdempotencyGuard> marks)
+      : timer_(ex), every_(every), cache_(cache), sessions_(sessions), marks_(marks) {}
+
+  void arm() {
+    if (stopped_) return;
+    timer_.expires_after(every_);
+    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped_) return;
+      if (auto c = self->cache_.lock()) c->sweep();
+      if (auto s = self->sessions_.lock()) s->sweep();
+      if (auto m = self->marks_.lock()) m->sweep();
+      self->arm();
+    });
+  }
+  void stop() {
+    stopped_ = true;
+    boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::chrono::milliseconds every_;
+  std::weak_ptr<LocalCache> cache_;
+  std::weak_ptr<LocalSessionCache> sessions_;
+  std::weak_ptr<LocalIdempotencyGuard> marks_;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace
 
 Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
                                    LocalCoordinatorOptions options) {
-  auto holds = std::make_shared<LocalHoldRegistry>(timer_executor, options.sweep_interval);
+  auto holds = std::make_shared<LocalHoldRegistry>(timer_executor, options.holds);
   holds->start();
-  return Coordinator{holds, std::make_shared<LocalCache>(options.max_cache_entries),
-                     std::make_shared<LocalSessionCache>(options.max_sessions),
-                     std::make_shared<LocalIdempotencyGuard>(),
-                     std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys)};
+  auto cache = std::make_shared<LocalCache>(options.max_cache_entries, options.max_cache_bytes);
+  auto sessions = std::make_shared<LocalSessionCache>(options.max_sessions);
+  auto marks = std::make_shared<LocalIdempotencyGuard>(options.max_idempotency_marks);
+  auto sweeper = std::make_shared<Sweeper>(timer_executor, options.sweep_interval, cache, sessions, marks);
+  sweeper->arm();
+  Coordinator c{holds, cache, sessions, marks,
+                std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys), {}};
+  c.stop = [holds, sweeper] {
+    holds->stop();
+    sweeper->stop();
+  };
+  return c;
+}
+
+void stop_local_coordinator(Coordinator& coord) {
+  if (coord.stop) coord.stop();
 }
 
 }  // namespace boxoffice

@@ -5,8 +5,8 @@
 namespace boxoffice {
 
 LocalHoldRegistry::LocalHoldRegistry(boost::asio::any_io_executor timer_executor,
-                                     std::chrono::milliseconds sweep)
-    : timer_(timer_executor), sweep_interval_(sweep) {}
+                                     LocalHoldRegistryOptions options)
+    : options_(options), timer_(timer_executor) {}
 
 LocalHoldRegistry::~LocalHoldRegistry() = default;
 
@@ -19,7 +19,7 @@ void LocalHoldRegistry::stop() {
 
 void LocalHoldRegistry::arm_timer() {
   if (stopped_) return;
-  timer_.expires_after(sweep_interval_);
+  timer_.expires_after(options_.sweep_interval);
   timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->stopped_) return;
@@ -28,109 +28,165 @@ void LocalHoldRegistry::arm_timer() {
   });
 }
 
-std::shared_ptr<LocalHoldRegistry::ShowSlot> LocalHoldRegistry::slot(Id show_id) {
-  Shard& shard = shards_[static_cast<std::size_t>(show_id) % kShards];
-  std::lock_guard lock(shard.mutex);
-  auto& s = shard.shows[show_id];
-  if (!s) s = std::make_shared<ShowSlot>();
-  return s;
+template <class Fn>
+auto LocalHoldRegistry::with_show(Id show_id, Fn fn) {
+  for (;;) {
+    auto slot = shows_.upsert(
+        show_id,
+        [&] {
+          auto s = std::make_shared<ShowSlot>(options_.limits);
+          s->version = versions_.fetch_add(1, std::memory_order_relaxed);
+          return s;
+        },
+        [](std::shared_ptr<ShowSlot>& s) { return s; });
+    std::lock_guard lock(slot->mutex);
+    // The sweeper may have dropped the slot between the look-up and the lock.
+    if (slot->dropped) continue;
+    slot->last_used_ms = now_unix_ms();
+    return fn(*slot);
+  }
 }
 
-void LocalHoldRegistry::report(Id show_id, std::vector<SeatChange>& changes) {
-  if (!changes.empty())
-    for (const auto& listener : listeners_) listener(show_id, changes);
+void LocalHoldRegistry::report(Id show_id, ShowSlot& slot, std::vector<SeatChange>& changes) {
+  if (changes.empty()) return;
+  slot.version = versions_.fetch_add(1, std::memory_order_relaxed);
+  for (const auto& listener : listeners_) listener(show_id, changes);
   changes.clear();
 }
 
-void LocalHoldRegistry::on_changes(ChangeListener listener) { listeners_.push_back(std::move(listener)); }
+void LocalHoldRegistry::on_changes(ChangeListener listener) {
+  listeners_.push_back(std::move(listener));
+}
 
 std::size_t LocalHoldRegistry::sweep() {
   const auto now = now_unix_ms();
   std::size_t changed = 0;
   std::vector<std::pair<Id, std::shared_ptr<ShowSlot>>> slots;
-  for (Shard& shard : shards_) {
-    slots.clear();
-    {
-      std::lock_guard lock(shard.mutex);
-      for (auto& [id, s] : shard.shows) slots.emplace_back(id, s);
-    }
-    for (auto& [id, s] : slots) {
-      std::lock_guard lock(s->mutex);
-      std::vector<SeatChange> changes;
-      s->book.expire(now, changes);
-      changed += changes.size();
-      report(id, changes);
-    }
+  shows_.for_each([&](Id id, const std::shared_ptr<ShowSlot>& s) { slots.emplace_back(id, s); });
+  for (auto& [id, s] : slots) {
+    std::lock_guard lock(s->mutex);
+    if (s->dropped) continue;
+    std::vector<SeatChange> changes;
+    s->book.expire(now, changes);
+    changed += changes.size();
+    report(id, *s, changes);
   }
+  // Idle shows go; the slot is marked under its own lock so nobody keeps using it.
+  const std::int64_t idle_ms = options_.idle_show_ttl.count();
+  shows_.erase_if([&](Id, const std::shared_ptr<ShowSlot>& s) {
+    std::unique_lock lock(s->mutex, std::try_to_lock);
+    if (!lock.owns_lock() || !s->book.idle() || s->last_used_ms + idle_ms > now) return false;
+    s->dropped = true;
+    return true;
+  });
   return changed;
 }
 
-asio::awaitable<bool> LocalHoldRegistry::is_primed(Id show_id) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  co_return s->primed;
+asio::awaitable<std::optional<std::uint64_t>> LocalHoldRegistry::prime_token(Id show_id) {
+  co_return with_show(show_id, [](ShowSlot& s) -> std::optional<std::uint64_t> {
+    if (s.primed) return std::nullopt;
+    return s.frees;
+  });
 }
 
-asio::awaitable<void> LocalHoldRegistry::prime(Id show_id, std::vector<std::string> booked) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  if (s->primed) co_return;
-  std::vector<SeatChange> changes;
-  s->book.mark_booked(booked, changes);
-  s->primed = true;  // priming reports nothing: it is not a change, only a late load
+asio::awaitable<bool> LocalHoldRegistry::prime(Id show_id, std::uint64_t token,
+                                               std::vector<std::string> booked) {
+  co_return with_show(show_id, [&](ShowSlot& s) {
+    if (s.primed) return true;
+    if (s.frees != token) return false;
+    std::vector<SeatChange> changes;
+    s.book.mark_booked(booked, changes);
+    s.primed = true;  // priming reports nothing: it is not a change, only a late load
+    s.version = versions_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  });
 }
 
 asio::awaitable<Result<HoldInfo>> LocalHoldRegistry::try_hold(HoldInfo hold) {
-  auto s = slot(hold.show_id);
-  std::lock_guard lock(s->mutex);
-  std::vector<SeatChange> changes;
   const Id show = hold.show_id;
-  auto r = s->book.try_hold(std::move(hold), now_unix_ms(), changes);
-  report(show, changes);
-  co_return r;
+  co_return with_show(show, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    auto r = s.book.try_hold(std::move(hold), now_unix_ms(), changes);
+    report(show, s, changes);
+    return r;
+  });
 }
 
 asio::awaitable<Status> LocalHoldRegistry::release(Id show_id, std::string hold_id, Id user_id) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  std::vector<SeatChange> changes;
-  auto r = s->book.release(hold_id, user_id, now_unix_ms(), changes);
-  report(show_id, changes);
-  co_return r;
+  co_return with_show(show_id, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    auto r = s.book.release(hold_id, user_id, now_unix_ms(), changes);
+    report(show_id, s, changes);
+    return r;
+  });
 }
 
-asio::awaitable<Result<HoldInfo>> LocalHoldRegistry::begin_confirm(Id show_id, std::string hold_id,
-                                                                   Id user_id) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  co_return s->book.begin_confirm(hold_id, user_id, now_unix_ms());
+asio::awaitable<Result<ConfirmTicket>> LocalHoldRegistry::begin_confirm(
+    Id show_id, std::string hold_id, Id user_id, std::chrono::milliseconds deadline) {
+  co_return with_show(show_id, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    const auto now = now_unix_ms();
+    auto r = s.book.begin_confirm(hold_id, user_id, now, now + deadline.count(), changes);
+    report(show_id, s, changes);
+    return r;
+  });
 }
 
-asio::awaitable<void> LocalHoldRegistry::finish_confirm(Id show_id, std::string hold_id, bool booked) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  std::vector<SeatChange> changes;
-  s->book.finish_confirm(hold_id, booked, now_unix_ms(), changes);
-  report(show_id, changes);
+asio::awaitable<void> LocalHoldRegistry::finish_confirm(Id show_id, ConfirmTicket ticket,
+                                                        ConfirmOutcome outcome,
+                                                        std::vector<std::string> taken) {
+  with_show(show_id, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    s.book.finish_confirm(ticket, outcome, taken, now_unix_ms(), changes);
+    report(show_id, s, changes);
+  });
+  co_return;
+}
+
+asio::awaitable<void> LocalHoldRegistry::mark_booked(Id show_id, std::vector<std::string> seats) {
+  with_show(show_id, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    s.book.mark_booked(seats, changes);
+    report(show_id, s, changes);
+  });
   co_return;
 }
 
 asio::awaitable<void> LocalHoldRegistry::mark_free(Id show_id, std::vector<std::string> seats) {
-  auto s = slot(show_id);
-  std::lock_guard lock(s->mutex);
-  std::vector<SeatChange> changes;
-  s->book.mark_free(seats, changes);
-  report(show_id, changes);
+  with_show(show_id, [&](ShowSlot& s) {
+    std::vector<SeatChange> changes;
+    s.book.mark_free(seats, changes);
+    ++s.frees;
+    report(show_id, s, changes);
+  });
   co_return;
 }
 
-asio::awaitable<Result<std::vector<SeatStatus>>> LocalHoldRegistry::statuses(
+asio::awaitable<Result<SeatSnapshot>> LocalHoldRegistry::statuses(
     Id show_id, std::span<const std::string> seat_ids) {
-  auto s = slot(show_id);
-  std::vector<SeatStatus> out;
-  out.reserve(seat_ids.size());
-  std::lock_guard lock(s->mutex);
-  for (const auto& id : seat_ids) out.push_back(s->book.status(id));
+  co_return with_show(show_id, [&](ShowSlot& s) -> Result<SeatSnapshot> {
+    SeatSnapshot out;
+    out.statuses.reserve(seat_ids.size());
+    for (const auto& id : seat_ids) out.statuses.push_back(s.book.status(id));
+    out.version = s.version;
+    return out;
+  });
+}
+
+asio::awaitable<std::uint64_t> LocalHoldRegistry::version(Id show_id) {
+  co_return with_show(show_id, [](ShowSlot& s) { return s.version; });
+}
+
+asio::awaitable<Result<std::vector<HoldInfo>>> LocalHoldRegistry::holds_of(Id user_id) {
+  std::vector<std::shared_ptr<ShowSlot>> slots;
+  shows_.for_each([&](Id, const std::shared_ptr<ShowSlot>& s) { slots.push_back(s); });
+  std::vector<HoldInfo> out;
+  const auto now = now_unix_ms();
+  for (auto& s : slots) {
+    std::lock_guard lock(s->mutex);
+    for (auto& h : s->book.holds_of(user_id))
+      if (h.expires_at_ms > now) out.push_back(std::move(h));
+  }
   co_return out;
 }
 

@@ -85,6 +85,10 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (user_id, key)
 ) WITHOUT ROWID;
 )sql"},
+      {3, "cancel by booking, theater time zones", R"sql(
+CREATE INDEX seat_claims_booking ON seat_claims(booking_id);
+ALTER TABLE theaters ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+)sql"},
   };
   return migrations;
 }

@@ -1,6 +1,11 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -176,19 +181,44 @@ Page<T> finish_page(std::vector<T> items, int limit) {
   return page;
 }
 
+// An exclusive lock on a file beside the database for the life of the process: two servers on
+// one data directory would be two writers on one SQLite file with two sets of holds.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::string& dir) {
+    const std::string path = (std::filesystem::path(dir) / "boxoffice.lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("BOXOFFICE_DATA_DIR: " + dir + " is in use by another boxoffice process");
+    }
+  }
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  ~DirectoryLock() { ::close(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const SqliteOptions& o) : path_(db_path(o.data_dir)), readers_(static_cast<std::size_t>(o.readers)) {
+  explicit SqliteStore(const SqliteOptions& o)
+      : lock_(o.data_dir), path_(db_path(o.data_dir)), readers_(static_cast<std::size_t>(o.readers)) {
     auto writer = std::make_unique<Connection>(path_, false);
     apply_migrations(*writer);
     for (int i = 0; i < o.readers; ++i) reader_conns_.push_back(std::make_unique<Connection>(path_, true));
     readers_count_ = o.readers;
-    writer_ = std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch);
+    writer_ = std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch, o.max_pending_writes);
   }
 
-  ~SqliteStore() override {
+  ~SqliteStore() override { stop(); }
+
+  // Finishes what is queued and joins the threads; what arrives later is refused (503).
+  void stop() override {
     readers_.join();
-    writer_.reset();
+    writer_->stop();
   }
 
   // Runs fn(Connection&) on a reader thread.
@@ -215,7 +245,8 @@ class SqliteStore final : public Store {
   asio::awaitable<Result<T>> write(Fn fn) {
     return await_callback<Result<T>>([this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
       auto slot = std::make_shared<std::optional<Result<T>>>();
-      writer_->submit(sqlite::WriteJob{
+      auto refused = std::make_shared<Deliver<Result<T>>>(deliver);
+      const bool taken = writer_->submit(sqlite::WriteJob{
           [fn = std::move(fn), slot](Connection& db) mutable -> bool {
             slot->emplace(fn(db));
             return (*slot)->ok();
@@ -227,6 +258,7 @@ class SqliteStore final : public Store {
               deliver(Error::unavailable("the database could not commit the change"));
             }
           }});
+      if (!taken) (*refused)(Error::overloaded("too many writes are waiting for the database; retry shortly", 1));
     });
   }
 
@@ -247,7 +279,7 @@ class SqliteStore final : public Store {
     return write<User>([u = std::move(u)](Connection& db) -> Result<User> {
       auto& exists = db.prepare("SELECT 1 FROM users WHERE email = ?");
       exists.bind_all(u.email);
-      if (exists.step()) return Error::conflict("email-taken", "an account with this email already exists");
+      if (exists.step()) return Error::conflict(Problem::email_taken, "an account with this email already exists");
       db.prepare("INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)")
           .bind_all(u.email, u.name, u.password_hash, std::string(role_name(u.role)), now_unix())
           .run();
@@ -349,7 +381,7 @@ class SqliteStore final : public Store {
       const bool has_bookings = q.step();
       q.reset();
       if (has_bookings)
-        return Error::conflict("movie-has-bookings", "the movie has shows with bookings and cannot be deleted");
+        return Error::conflict(Problem::movie_has_bookings, "the movie has shows with bookings and cannot be deleted");
       db.prepare("DELETE FROM movies WHERE id = ?").bind_all(id).run();
       return ok_status();
     });
@@ -451,7 +483,7 @@ class SqliteStore final : public Store {
       if (overlap.step()) {
         const Id other = overlap.int64(0);
         overlap.reset();
-        return Error::conflict("screen-busy", "screen " + std::to_string(s.screen_id) +
+        return Error::conflict(Problem::screen_busy, "screen " + std::to_string(s.screen_id) +
                                                   " is in use by show " + std::to_string(other) + " at that time");
       }
       db.prepare("INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count) "
@@ -500,7 +532,7 @@ class SqliteStore final : public Store {
         q.bind_all(n.user_id, n.idempotency_key);
         const bool seen = q.step();
         q.reset();
-        if (seen) return Error::conflict("idempotency-replay", "the key was used already");
+        if (seen) return Error::conflict(Problem::idempotency_replay, "the key was used already");
       }
       std::vector<std::string> taken;
       for (const auto& seat : n.seats) {
@@ -510,7 +542,7 @@ class SqliteStore final : public Store {
         q.reset();
       }
       if (!taken.empty()) {
-        Error e = Error::conflict("seat-unavailable", "some of the seats are already booked");
+        Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
         e.seats = std::move(taken);
         return e;
       }
@@ -520,10 +552,21 @@ class SqliteStore final : public Store {
           .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency, b.created_at)
           .run();
       b.id = db.last_insert_id();
-      // The primary key (show_id, seat) is the final judge: a second claim throws and the
-      // savepoint rolls this booking back.
-      for (const auto& seat : n.seats)
-        db.prepare("INSERT INTO seat_claims (show_id, seat, booking_id) VALUES (?, ?, ?)").bind_all(b.show_id, seat, b.id).run();
+      // The primary key (show_id, seat) is the final judge: a second claim is refused by the
+      // database and this booking's savepoint rolled back, whatever the checks above missed.
+      for (const auto& seat : n.seats) {
+        try {
+          db.prepare("INSERT INTO seat_claims (show_id, seat, booking_id) VALUES (?, ?, ?)")
+              .bind_all(b.show_id, seat, b.id)
+              .run();
+        } catch (const sqlite::SqliteError& e) {
+          if (!e.is_constraint()) throw;
+          db.reset_all();
+          Error taken = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
+          taken.seats = {seat};
+          return taken;
+        }
+      }
       if (!n.idempotency_key.empty())
         db.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind_all(n.user_id, n.idempotency_key, n.request_hash, b.id, b.created_at)
@@ -571,15 +614,15 @@ class SqliteStore final : public Store {
     });
   }
 
-  asio::awaitable<Result<Booking>> cancel_booking(Id id) override {
-    return write<Booking>([id](Connection& db) -> Result<Booking> {
+  asio::awaitable<Result<CancelOutcome>> cancel_booking(Id id) override {
+    return write<CancelOutcome>([id](Connection& db) -> Result<CancelOutcome> {
       auto b = load_booking(db, id);
       if (!b) return Error::not_found("booking " + std::to_string(id) + " does not exist");
-      if (b->status == BookingStatus::cancelled) return *b;
+      if (b->status == BookingStatus::cancelled) return CancelOutcome{*b, false};
       db.prepare("UPDATE bookings SET status = 'cancelled' WHERE id = ?").bind_all(id).run();
       db.prepare("DELETE FROM seat_claims WHERE booking_id = ?").bind_all(id).run();
       b->status = BookingStatus::cancelled;
-      return *b;
+      return CancelOutcome{*b, true};
     });
   }
 
@@ -596,6 +639,7 @@ class SqliteStore final : public Store {
     reader_conns_.push_back(std::move(c));
   }
 
+  DirectoryLock lock_;
   std::string path_;
   asio::thread_pool readers_;
   mutable std::mutex pool_mutex_;

@@ -4,24 +4,28 @@
 
 namespace boxoffice::sqlite {
 
-WriteQueue::WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch)
-    : conn_(std::move(conn)), max_batch_(max_batch), thread_([this] { loop(); }) {}
+WriteQueue::WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch, std::size_t max_pending)
+    : conn_(std::move(conn)), max_batch_(max_batch), max_pending_(max_pending), thread_([this] { loop(); }) {}
 
-WriteQueue::~WriteQueue() {
+WriteQueue::~WriteQueue() { stop(); }
+
+void WriteQueue::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   cv_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
-void WriteQueue::submit(WriteJob job) {
+bool WriteQueue::submit(WriteJob job) {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_ || pending_.size() >= max_pending_) return false;
     pending_.push_back(std::move(job));
   }
   cv_.notify_one();
+  return true;
 }
 
 std::size_t WriteQueue::batches() const {

@@ -19,9 +19,14 @@ struct WriteJob {
 
 class WriteQueue {
  public:
-  WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch);
+  // max_pending bounds the jobs waiting for the writer: beyond it submit() refuses, so overload
+  // turns into quick 503s instead of growing latency and memory.
+  WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch, std::size_t max_pending);
   ~WriteQueue();  // finishes queued jobs, then joins
-  void submit(WriteJob job);
+  // false: the queue is full and the job was not taken.
+  [[nodiscard]] bool submit(WriteJob job);
+  // Finishes what is queued, refuses new jobs and joins the writer thread.
+  void stop();
   std::size_t batches() const;
 
  private:
@@ -30,9 +35,10 @@ class WriteQueue {
 
   std::unique_ptr<Connection> conn_;
   std::size_t max_batch_;
+  std::size_t max_pending_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::vector<WriteJob> pending_;
+  std::vector<WriteJob> pending_;  // bounded by max_pending_
   bool stopping_ = false;
   std::size_t batches_ = 0;
   std::thread thread_;

@@ -1,0 +1,178 @@
+#pragma once
+// The one bounded concurrent map of the server: split into shards by key hash (each with its
+// own mutex, so threads rarely contend), each shard a least-recently-used list bounded by entry
+// count and, when a weigher is given, by bytes. Inserting beyond a bound evicts the least
+// recently used entries of that shard; nothing is ever cleared wholesale. Time-based expiry is
+// the value's business: callers check it on access and sweep with erase_if.
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+#include <type_traits>
+#include <utility>
+
+namespace boxoffice {
+
+struct UnitWeight {
+  template <class V>
+  std::size_t operator()(const V&) const {
+    return 0;
+  }
+};
+
+template <class Key, class Value, class Weigh = UnitWeight, class Hash = std::hash<Key>>
+class ShardedLru {
+ public:
+  static constexpr std::size_t kShards = 32;
+
+  // max_entries / max_bytes: totals over all shards; 0 means "no bound of this kind" (only for
+  // maps whose size a domain rule bounds, said where they are declared).
+  explicit ShardedLru(std::size_t max_entries, std::size_t max_bytes = 0, Weigh weigh = {})
+      : max_entries_(max_entries ? max_entries / kShards + 1 : 0),
+        max_bytes_(max_bytes ? max_bytes / kShards + 1 : 0),
+        weigh_(std::move(weigh)) {}
+
+  // fn(Value*) under the shard's lock; nullptr when absent. A hit becomes most recently used.
+  template <class Fn>
+  auto with(const Key& key, Fn fn) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.index.find(key);
+    if (it == s.index.end()) return fn(static_cast<Value*>(nullptr));
+    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    return fn(&it->second->second);
+  }
+
+  // fn(Value&) on the entry for key, created from make() when absent, under the shard's lock;
+  // then the shard is brought back within its bounds (never evicting this key).
+  template <class Make, class Fn>
+  auto upsert(const Key& key, Make make, Fn fn) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.index.find(key);
+    if (it == s.index.end()) {
+      s.lru.emplace_front(key, make());
+      it = s.index.emplace(key, s.lru.begin()).first;
+    } else {
+      s.lru.splice(s.lru.begin(), s.lru, it->second);
+      s.bytes -= weigh_(it->second->second);
+    }
+    Value& v = it->second->second;
+    if constexpr (std::is_void_v<decltype(fn(v))>) {
+      fn(v);
+      s.bytes += weigh_(v);
+      trim(s);
+    } else {
+      auto r = fn(v);
+      s.bytes += weigh_(v);
+      trim(s);
+      return r;
+    }
+  }
+
+  void put(const Key& key, Value value) {
+    upsert(key, [&] { return Value{}; }, [&](Value& v) { v = std::move(value); });
+  }
+
+  bool erase(const Key& key) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    return erase_locked(s, key);
+  }
+
+  // Erases key only if pred(value) holds, under the shard's lock.
+  template <class Pred>
+  bool erase_if_key(const Key& key, Pred pred) {
+    Shard& s = shard(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.index.find(key);
+    if (it == s.index.end() || !pred(it->second->second)) return false;
+    return erase_locked(s, key);
+  }
+
+  // Sweeps every shard, one lock at a time; returns how many entries went.
+  template <class Pred>
+  std::size_t erase_if(Pred pred) {
+    std::size_t n = 0;
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (auto it = s.lru.begin(); it != s.lru.end();) {
+        if (pred(it->first, it->second)) {
+          s.bytes -= weigh_(it->second);
+          s.index.erase(it->first);
+          it = s.lru.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+    }
+    return n;
+  }
+
+  // fn(key, value) for every entry, one shard lock at a time.
+  template <class Fn>
+  void for_each(Fn fn) {
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (auto& [k, v] : s.lru) fn(k, v);
+    }
+  }
+
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (const Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      n += s.index.size();
+    }
+    return n;
+  }
+
+  std::size_t bytes() const {
+    std::size_t n = 0;
+    for (const Shard& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      n += s.bytes;
+    }
+    return n;
+  }
+
+ private:
+  struct Shard {
+    mutable std::mutex mutex;
+    std::list<std::pair<Key, Value>> lru;  // most recently used first
+    std::unordered_map<Key, typename std::list<std::pair<Key, Value>>::iterator, Hash> index;
+    std::size_t bytes = 0;
+  };
+
+  Shard& shard(const Key& key) { return shards_[Hash{}(key) % kShards]; }
+
+  bool erase_locked(Shard& s, const Key& key) {
+    auto it = s.index.find(key);
+    if (it == s.index.end()) return false;
+    s.bytes -= weigh_(it->second->second);
+    s.lru.erase(it->second);
+    s.index.erase(it);
+    return true;
+  }
+
+  // Evicts from the cold end; the entry just used sits at the front and is never evicted.
+  void trim(Shard& s) {
+    while (s.lru.size() > 1 && ((max_entries_ && s.lru.size() > max_entries_) ||
+                                (max_bytes_ && s.bytes > max_bytes_))) {
+      auto& victim = s.lru.back();
+      s.bytes -= weigh_(victim.second);
+      s.index.erase(victim.first);
+      s.lru.pop_back();
+    }
+  }
+
+  std::size_t max_entries_;
+  std::size_t max_bytes_;
+  Weigh weigh_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace boxoffice
