@@ -142,6 +142,13 @@ int serve(const Config& config) {
   coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) { hub->publish(show_id, changes); });
   server->on_shutdown([hub] { hub->close_all(); });
   server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
+  metrics->set_retained([&booking, hub, local = std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds)] {
+    Metrics::Retained r{{"seat_view_bytes", static_cast<double>(booking.cached_seat_view_bytes())},
+                        {"show_infos", static_cast<double>(booking.cached_show_infos())},
+                        {"live_channels", static_cast<double>(hub->channel_count())}};
+    if (local) r.emplace_back("hold_registry_shows", static_cast<double>(local->show_count()));
+    return r;
+  });
   http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min,
                config.auth_rate_limit_per_min, *hub};
 

@@ -141,6 +141,11 @@ std::string Metrics::render() const {
   family(out, "boxoffice_db_pool_connections", "gauge", "Store connections by state.");
   out += "boxoffice_db_pool_connections{state=\"in_use\"} " + std::to_string(pool.in_use) + "\n";
   out += "boxoffice_db_pool_connections{state=\"idle\"} " + std::to_string(pool.idle) + "\n";
+  if (retained_) {
+    family(out, "boxoffice_retained", "gauge", "State kept in memory, by part (entries, or bytes for *_bytes).");
+    for (const auto& [part, value] : retained_())
+      out += "boxoffice_retained{part=\"" + escape_label(part) + "\"} " + number(value) + "\n";
+  }
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   out += "process_resident_memory_bytes " + std::to_string(rss_bytes()) + "\n";
   family(out, "process_open_fds", "gauge", "Number of open file descriptors.");

@@ -41,6 +41,10 @@ class Metrics {
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   void set_pool_stats(std::function<PoolStats()> fn) { pool_stats_ = std::move(fn); }
+  // What the server keeps in memory, by part (entries or bytes): the soak benchmark and the
+  // tests watch these stay bounded.
+  using Retained = std::vector<std::pair<std::string, double>>;
+  void set_retained(std::function<Retained()> fn) { retained_ = std::move(fn); }
 
   std::uint64_t holds(HoldResult r) const { return holds_[static_cast<std::size_t>(r)].load(); }
   std::uint64_t bookings(BookingResult r) const { return bookings_[static_cast<std::size_t>(r)].load(); }
@@ -66,6 +70,7 @@ class Metrics {
   std::atomic<std::int64_t> websockets_{0};
   std::atomic<std::int64_t> connections_{0};
   std::function<PoolStats()> pool_stats_;
+  std::function<Retained()> retained_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -1,0 +1,132 @@
+"""Hostile HTTP (issue 10, items 13-15): smuggling, Host rules, absolute-form targets, bad
+chunks, WebSocket handshake errors, conditional requests on static files, invalid UTF-8."""
+import base64
+import json
+import socket
+import time
+
+import requests
+
+from conftest import assert_problem
+
+
+def exchange(server, raw, timeout=3):
+    """Sends raw bytes, reads until the server closes (or the timeout); returns everything read."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as c:
+        c.sendall(raw)
+        data = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                chunk = c.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                return data, True
+            data += chunk
+        return data, False
+
+
+def statuses(data):
+    return [int(line.split(b" ")[1]) for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+
+
+SMUGGLED = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_transfer_encoding_other_than_chunked_is_refused_and_closed(server):
+    for te, want in ((b"identity", 400), (b"chunked, identity", 400), (b"xchunked", 400), (b"gzip, chunked", 501)):
+        for length in (True, False):
+            body = SMUGGLED if want == 400 else b"5\r\nhello\r\n0\r\n\r\n" + SMUGGLED
+            raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: " + te + b"\r\n" +
+                   (b"Content-Length: " + str(len(body)).encode() + b"\r\n" if length else b"") + b"\r\n" + body)
+            data, closed = exchange(server, raw)
+            # With a Content-Length as well the message is ambiguous: 400 whatever the coding.
+            assert statuses(data) == [want if not length else 400], (te, length, data[:300])
+            assert closed, te
+            assert b"application/problem+json" in data
+
+
+def test_two_transfer_encoding_lines_are_refused(server):
+    raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n"
+           b"0\r\n\r\n" + SMUGGLED)
+    data, closed = exchange(server, raw)
+    assert statuses(data) == [400] and closed
+
+
+def test_host_rules(server):
+    data, closed = exchange(server, b"GET /healthz HTTP/1.1\r\n\r\n")
+    assert statuses(data) == [400] and closed
+    data, closed = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    assert statuses(data) == [400] and closed
+    data, _ = exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert statuses(data) == [200]
+
+
+def test_absolute_form_target_is_served(server):
+    data, _ = exchange(server, b"GET http://example.com/healthz HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+    assert statuses(data) == [200], data[:200]
+    assert b'{"status":"ok"}' in data
+
+
+def test_bad_chunk_size_gets_400_before_close(server):
+    raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+    data, closed = exchange(server, raw)
+    assert statuses(data) == [400], data[:300]
+    assert closed
+
+
+def ws_handshake(key, version=b"13"):
+    return (b"GET /api/v1/shows/1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Version: " + version + b"\r\nSec-WebSocket-Key: " + key + b"\r\nX-Request-Id: ws-check-1\r\n\r\n")
+
+
+def test_websocket_handshake_errors_are_problems(server, admin):
+    from conftest import make_show
+    show = make_show(admin)
+    for key in (b"short", base64.b64encode(b"x" * 15), base64.b64encode(b"x" * 17), b"!!!!!!!!!!!!!!!!!!!!!!==" ):
+        raw = ws_handshake(key).replace(b"/shows/1/", f"/shows/{show['id']}/".encode())
+        data, _ = exchange(server, raw, timeout=2)
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert statuses(data)[:1] == [400], (key, data[:300])
+        assert b"application/problem+json" in head and b"X-Request-Id: ws-check-1" in head
+        assert json.loads(body)["status"] == 400
+    raw = ws_handshake(base64.b64encode(b"k" * 16), b"8").replace(b"/shows/1/", f"/shows/{show['id']}/".encode())
+    data, _ = exchange(server, raw, timeout=2)
+    assert statuses(data)[:1] == [426] and b"Sec-WebSocket-Version: 13" in data
+    good = ws_handshake(base64.b64encode(b"k" * 16)).replace(b"/shows/1/", f"/shows/{show['id']}/".encode())
+    data, _ = exchange(server, good, timeout=1)
+    assert statuses(data)[:1] == [101]
+
+
+def test_static_files_honour_if_none_match_forms(server):
+    r = requests.get(server.url + "/static/app.js", timeout=5)
+    etag = r.headers["ETag"]
+    for inm in (etag, "W/" + etag, '"other", ' + etag, "*"):
+        assert requests.get(server.url + "/static/app.js", headers={"If-None-Match": inm}, timeout=5).status_code == 304, inm
+    assert requests.get(server.url + "/static/app.js", headers={"If-None-Match": '"other"'}, timeout=5).status_code == 200
+
+
+def test_invalid_utf8_is_never_echoed(server):
+    data, _ = exchange(server, b"GET /api/v1/movies/%ff%fe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert statuses(data) == [404] or statuses(data) == [400]
+    body.decode("utf-8")  # raises on invalid UTF-8
+    data, _ = exchange(server, b"GET /nope/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    _, _, body = data.partition(b"\r\n\r\n")
+    body.decode("utf-8")
+    time.sleep(0.3)
+    with open(server.log_path, "rb") as f:
+        for line in f.read().splitlines():
+            line.decode("utf-8")
+
+
+def test_unauthorized_carries_www_authenticate(server):
+    r = requests.get(server.url + "/api/v1/users/me", timeout=5)
+    assert_problem(r, 401)
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    r = requests.get(server.url + "/api/v1/users/me", headers={"Authorization": "Bearer nope"}, timeout=5)
+    assert_problem(r, 401)
+    assert r.headers["WWW-Authenticate"] == "Bearer"
