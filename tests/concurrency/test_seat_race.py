@@ -1,6 +1,7 @@
 """Many clients race for the same few seats; not one seat may be sold twice."""
 import random
 import threading
+import traceback
 
 import requests
 
@@ -21,6 +22,14 @@ def test_no_seat_is_sold_twice(server):
         barrier = threading.Barrier(CLIENTS)
 
         def client(u, rng):
+            # A failed assert in a thread would only print: record it so the test fails.
+            try:
+                play(u, rng)
+            except Exception:  # noqa: BLE001
+                with lock:
+                    errors.append(traceback.format_exc())
+
+        def play(u, rng):
             barrier.wait()
             for _ in range(3):
                 wanted = rng.sample(seat_ids, rng.randint(1, 3))

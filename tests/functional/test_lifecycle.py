@@ -4,6 +4,7 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from conftest import BIN, Server, login_admin, make_show, register
@@ -145,6 +146,10 @@ def test_sigterm_finishes_in_flight_and_exits_zero():
         assert s.proc.wait(timeout=10) == 0
         assert time.time() - start < 10
         assert results == [201] * 4
-        assert admin is not None
+        log = s.read_log()
+        assert '"msg":"shutting down"' in log and '"msg":"stopped"' in log, log[-2000:]
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{s.url}/healthz", timeout=2)
+        assert admin.token
     finally:
         s.cleanup()
