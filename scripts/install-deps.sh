@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libpq-dev libhiredis-dev zlib1g-dev
   clang-14 libclang-rt-14-dev
   chromium nginx-light
-  python3 python3-pytest python3-requests python3-websocket
+  python3 python3-pytest python3-requests python3-websocket python3-yaml python3-jsonschema
   wrk curl procps
 )
 missing=()
@@ -33,3 +33,5 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 # playwright-core drives Debian's chromium; it never downloads a browser of its own.
 (cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+# Redocly CLI lints docs/openapi.yaml (scripts/lint-openapi.sh).
+(cd "$(dirname "$0")/../tests/openapi" && npm ci --no-audit --no-fund --loglevel=error)

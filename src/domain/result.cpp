@@ -8,7 +8,8 @@ std::string_view problem_slug(Problem p) {
     case Problem::malformed_json: return "malformed-json";
     case Problem::bad_query: return "bad-query";
     case Problem::headers_too_large: return "headers-too-large";
-    case Problem::websocket_required: return "websocket-required";
+    case Problem::websocket_required:
+    case Problem::websocket_version: return "websocket-required";
     case Problem::unauthorized: return "unauthorized";
     case Problem::forbidden: return "forbidden";
     case Problem::not_found: return "not-found";
@@ -43,6 +44,7 @@ Errc problem_status(Problem p) {
     case Problem::bad_query:
     case Problem::headers_too_large:
     case Problem::websocket_required: return Errc::bad_request;
+    case Problem::websocket_version: return Errc::upgrade_required;
     case Problem::unauthorized: return Errc::unauthorized;
     case Problem::forbidden: return Errc::forbidden;
     case Problem::not_found: return Errc::not_found;

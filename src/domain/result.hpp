@@ -20,6 +20,7 @@ enum class Errc {
   payload_too_large = 413,
   unsupported_media_type = 415,
   invalid = 422,
+  upgrade_required = 426,
   rate_limited = 429,
   internal = 500,
   not_implemented = 501,
@@ -40,6 +41,7 @@ enum class Problem : std::uint8_t {
   bad_query,
   headers_too_large,
   websocket_required,
+  websocket_version,  // 426: same slug as websocket_required, another status
   unauthorized,
   forbidden,
   not_found,

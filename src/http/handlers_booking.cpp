@@ -80,8 +80,7 @@ awaitable<Response> live_upgrade(Api& api, Request& req) {
   if (!req.websocket_upgrade)
     co_return problem_response(Error::make(Problem::websocket_required, "this endpoint needs a WebSocket upgrade"));
   if (req.websocket_version != "13") {
-    Response r = problem_response(Error::make(Problem::websocket_required, "only WebSocket version 13 is supported"));
-    r.status = 426;
+    Response r = problem_response(Error::make(Problem::websocket_version, "only WebSocket version 13 is supported"));
     r.header("Sec-WebSocket-Version", "13");
     co_return r;
   }

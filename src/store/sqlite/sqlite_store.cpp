@@ -534,26 +534,16 @@ class SqliteStore final : public Store {
         q.reset();
         if (seen) return Error::conflict(Problem::idempotency_replay, "the key was used already");
       }
-      std::vector<std::string> taken;
-      for (const auto& seat : n.seats) {
-        auto& q = db.prepare("SELECT 1 FROM seat_claims WHERE show_id = ? AND seat = ?");
-        q.bind_all(n.show_id, seat);
-        if (q.step()) taken.push_back(seat);
-        q.reset();
-      }
-      if (!taken.empty()) {
-        Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
-        e.seats = std::move(taken);
-        return e;
-      }
       Booking b{0, n.user_id, n.show_id, n.seats, n.total_cents, n.currency, BookingStatus::confirmed, now_unix()};
       db.prepare("INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, created_at) "
                  "VALUES (?, ?, ?, ?, ?, 'confirmed', ?)")
           .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency, b.created_at)
           .run();
       b.id = db.last_insert_id();
-      // The primary key (show_id, seat) is the final judge: a second claim is refused by the
-      // database and this booking's savepoint rolled back, whatever the checks above missed.
+      // The primary key (show_id, seat) is the judge: no check-then-insert, the database refuses
+      // a second claim and this booking's savepoint is rolled back. Only then are the taken
+      // seats looked up, to name them.
+      bool conflict = false;
       for (const auto& seat : n.seats) {
         try {
           db.prepare("INSERT INTO seat_claims (show_id, seat, booking_id) VALUES (?, ?, ?)")
@@ -561,11 +551,22 @@ class SqliteStore final : public Store {
               .run();
         } catch (const sqlite::SqliteError& e) {
           if (!e.is_constraint()) throw;
-          db.reset_all();
-          Error taken = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
-          taken.seats = {seat};
-          return taken;
+          conflict = true;
+          break;
         }
+      }
+      if (conflict) {
+        db.reset_all();
+        std::vector<std::string> taken;
+        for (const auto& seat : n.seats) {
+          auto& q = db.prepare("SELECT 1 FROM seat_claims WHERE show_id = ? AND seat = ? AND booking_id != ?");
+          q.bind_all(n.show_id, seat, b.id);
+          if (q.step()) taken.push_back(seat);
+          q.reset();
+        }
+        Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
+        e.seats = std::move(taken);
+        return e;
       }
       if (!n.idempotency_key.empty())
         db.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
