@@ -1,0 +1,98 @@
+// LiveHub under concurrent publishers and subscribers (also run under ThreadSanitizer): a
+// steady watcher sees every change of its show in order, channels go with their last watcher.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "live/live_hub.hpp"
+
+using namespace boxoffice;
+
+namespace {
+
+class Recorder final : public live::Subscriber {
+ public:
+  void deliver(const Bytes& frame) override {
+    std::lock_guard lock(mutex);
+    frames.push_back(*frame);
+  }
+  void going_away() override { away = true; }
+  std::mutex mutex;
+  std::vector<std::string> frames;
+  std::atomic<bool> away{false};
+};
+
+}  // namespace
+
+TEST(LiveHubConcurrency, WatchersSeeEveryChangeAndChannelsGoWithTheirLastWatcher) {
+  boost::asio::thread_pool flush(2);
+  auto hub = std::make_shared<live::LiveHub>(flush.get_executor(), std::chrono::milliseconds(1));
+  auto steady = std::make_shared<Recorder>();
+  auto keep = hub->subscribe(1, steady);
+  constexpr int kChanges = 2000;
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    for (int i = 0; i < kChanges; ++i)
+      hub->publish(1, {SeatChange{"A" + std::to_string(i), SeatStatus::held}});
+    done = true;
+  });
+  std::vector<std::thread> churn;
+  for (int t = 0; t < 4; ++t) {
+    churn.emplace_back([&, t] {
+      while (!done) {
+        auto r = std::make_shared<Recorder>();
+        const Id show = 2 + t % 2;
+        auto sub = hub->subscribe(show, r);
+        hub->publish(show, {SeatChange{"B1", SeatStatus::booked}});
+        sub.reset();
+      }
+    });
+  }
+  publisher.join();
+  for (auto& t : churn) t.join();
+  // Let the last coalesced flushes run.
+  for (int i = 0; i < 200; ++i) {
+    std::size_t seen = 0;
+    {
+      std::lock_guard lock(steady->mutex);
+      for (const auto& f : steady->frames)
+        for (std::size_t p = f.find("\"seat\""); p != std::string::npos; p = f.find("\"seat\"", p + 1)) ++seen;
+    }
+    if (seen == kChanges) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<int> order;
+  {
+    std::lock_guard lock(steady->mutex);
+    for (const auto& f : steady->frames)
+      for (std::size_t p = f.find("\"A"); p != std::string::npos; p = f.find("\"A", p + 1))
+        order.push_back(std::stoi(f.substr(p + 2)));
+  }
+  ASSERT_EQ(order.size(), static_cast<std::size_t>(kChanges));
+  for (int i = 0; i < kChanges; ++i) ASSERT_EQ(order[static_cast<std::size_t>(i)], i);
+  EXPECT_EQ(hub->channel_count(), 1u);  // shows 2 and 3 have no watcher left
+  keep.reset();
+  EXPECT_EQ(hub->channel_count(), 0u);
+  EXPECT_EQ(hub->subscriber_count(), 0u);
+  flush.join();
+}
+
+TEST(LiveHubConcurrency, CloseAllReachesEveryWatcher) {
+  boost::asio::thread_pool flush(1);
+  auto hub = std::make_shared<live::LiveHub>(flush.get_executor(), std::chrono::milliseconds(1));
+  std::vector<std::shared_ptr<Recorder>> watchers;
+  std::vector<std::shared_ptr<void>> subs;
+  for (int i = 0; i < 50; ++i) {
+    watchers.push_back(std::make_shared<Recorder>());
+    subs.push_back(hub->subscribe(i % 7, watchers.back()));
+  }
+  hub->close_all();
+  for (auto& w : watchers) EXPECT_TRUE(w->away.load());
+  subs.clear();
+  EXPECT_EQ(hub->channel_count(), 0u);
+  flush.join();
+}
