@@ -1,0 +1,134 @@
+// The bounded structures: ShardedLru's eviction rules, the rate limiter under an address flood,
+// and the pure header and UTF-8 checks of the HTTP edge.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "common/sharded_lru.hpp"
+#include "common/utf8.hpp"
+#include "coord/local/local_coordinator.hpp"
+#include "http/headers.hpp"
+
+using namespace boxoffice;
+
+using IntLru = ShardedLru<int, int>;
+using StringLru = ShardedLru<int, std::string, struct StringBytes>;
+constexpr std::size_t kShards = IntLru::kShards;
+
+TEST(ShardedLru, EvictsLeastRecentlyUsedNotEverything) {
+  IntLru lru(kShards * 4);  // 4 per shard
+  for (int i = 0; i < 10'000; ++i) lru.put(i, i);
+  EXPECT_LE(lru.size(), kShards * 5);
+  EXPECT_GE(lru.size(), kShards * 4);
+  // The most recent keys survive.
+  EXPECT_EQ(lru.with(9'999, [](int* v) { return v ? *v : -1; }), 9'999);
+  EXPECT_EQ(lru.with(0, [](int* v) { return v ? *v : -1; }), -1);
+}
+
+TEST(ShardedLru, UsedEntriesSurviveAFlood) {
+  IntLru lru(kShards * 8);
+  lru.put(42, 1);
+  for (int i = 100; i < 100'000; ++i) {
+    lru.put(i, i);
+    if (i % 3 == 0) lru.with(42, [](int* v) { return v != nullptr; });  // kept warm
+  }
+  EXPECT_EQ(lru.with(42, [](int* v) { return v ? *v : -1; }), 1);
+}
+
+struct StringBytes {
+  std::size_t operator()(const std::string& s) const { return s.size(); }
+};
+
+TEST(ShardedLru, ByteBoundCountsValueSizes) {
+  StringLru lru(0, kShards * 1000);
+  for (int i = 0; i < 1000; ++i) lru.put(i, std::string(400, 'x'));
+  EXPECT_LE(lru.bytes(), kShards * 1001u);
+  lru.erase_if([](int, const std::string&) { return true; });
+  EXPECT_EQ(lru.bytes(), 0u);
+  EXPECT_EQ(lru.size(), 0u);
+}
+
+TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
+  boost::asio::io_context ioc;
+  LocalCoordinatorOptions o;
+  o.max_rate_limit_keys = 1024;
+  Coordinator c = make_local_coordinator(ioc.get_executor(), o);
+  auto hit = [&](std::string key) {
+    auto f = boost::asio::co_spawn(ioc, c.rate_limiter->hit(std::move(key), 5), boost::asio::use_future);
+    ioc.restart();
+    // The coordinator's sweep timers keep the context busy: run only until the answer is in.
+    while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ioc.run_one();
+    return f.get();
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(hit("abuser").allowed);
+  EXPECT_FALSE(hit("abuser").allowed);
+  // 50,000 other addresses pass by; the abuser keeps hitting and stays refused throughout.
+  for (int i = 0; i < 50'000; ++i) {
+    (void)hit("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+    if (i % 100 == 0) {
+      ASSERT_FALSE(hit("abuser").allowed) << "after " << i << " other addresses";
+    }
+  }
+  stop_local_coordinator(c);
+  ioc.restart();
+  ioc.run_for(std::chrono::milliseconds(100));
+}
+
+TEST(Headers, IfNoneMatchForms) {
+  const std::string tag = "\"abc\"";
+  EXPECT_TRUE(http::etag_matches("\"abc\"", tag));
+  EXPECT_TRUE(http::etag_matches("W/\"abc\"", tag));
+  EXPECT_TRUE(http::etag_matches("\"x\", W/\"abc\" , \"y\"", tag));
+  EXPECT_TRUE(http::etag_matches("*", tag));
+  EXPECT_FALSE(http::etag_matches("\"abcd\"", tag));
+  EXPECT_FALSE(http::etag_matches("\"ab\"", tag));
+  EXPECT_FALSE(http::etag_matches("", tag));
+  EXPECT_FALSE(http::etag_matches("abc", tag));
+}
+
+TEST(Headers, TransferEncodingClassification) {
+  using http::TransferCoding;
+  EXPECT_EQ(http::classify_transfer_encoding(""), TransferCoding::none);
+  EXPECT_EQ(http::classify_transfer_encoding("chunked"), TransferCoding::chunked);
+  EXPECT_EQ(http::classify_transfer_encoding(" Chunked "), TransferCoding::chunked);
+  EXPECT_EQ(http::classify_transfer_encoding("identity"), TransferCoding::not_chunked);
+  EXPECT_EQ(http::classify_transfer_encoding("chunked, identity"), TransferCoding::not_chunked);
+  EXPECT_EQ(http::classify_transfer_encoding("xchunked"), TransferCoding::not_chunked);
+  EXPECT_EQ(http::classify_transfer_encoding(","), TransferCoding::not_chunked);
+  EXPECT_EQ(http::classify_transfer_encoding("gzip, chunked"), TransferCoding::unsupported);
+  EXPECT_EQ(http::classify_transfer_encoding("chunked,chunked"), TransferCoding::unsupported);
+}
+
+TEST(Headers, WebSocketKeyIsSixteenBytesOfBase64) {
+  EXPECT_TRUE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ=="));
+  EXPECT_FALSE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ="));
+  EXPECT_FALSE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25jZR=="));  // stray low bits
+  EXPECT_FALSE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25j!Q=="));
+  EXPECT_FALSE(http::valid_websocket_key(""));
+  EXPECT_FALSE(http::valid_websocket_key("eHh4eHh4eHh4eHh4eHh4eHh4"));  // 18 bytes, no padding
+}
+
+TEST(Headers, IPv6ClientsAreCountedPerSlash64) {
+  EXPECT_EQ(http::client_rate_key("2001:db8:1:2:3:4:5:6"), http::client_rate_key("2001:db8:1:2:ffff::1"));
+  EXPECT_NE(http::client_rate_key("2001:db8:1:2::1"), http::client_rate_key("2001:db8:1:3::1"));
+  EXPECT_EQ(http::client_rate_key("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(http::client_rate_key("::ffff:203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(http::client_rate_key("not an ip"), "not an ip");
+}
+
+TEST(Utf8, InvalidBytesAreReplacedAndCutsFallBetweenCharacters) {
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(valid_utf8("\xff"));
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(valid_utf8("\xF0\x9F\x98"));      // truncated
+  EXPECT_EQ(sanitize_utf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  const std::string emoji = "\xF0\x9F\x98\x80\xF0\x9F\x98\x80";
+  const std::string cut = sanitize_utf8(emoji, 6);
+  EXPECT_TRUE(valid_utf8(cut));
+  EXPECT_EQ(cut.substr(0, 4), "\xF0\x9F\x98\x80");
+  EXPECT_LE(cut.size(), 4u + 3u);
+}
