@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "domain/text.hpp"
+
 namespace boxoffice {
 namespace {
 
@@ -43,19 +45,39 @@ std::optional<std::string> unbase64url(std::string_view in) {
 
 }  // namespace
 
-bool valid_email(std::string_view e) {
-  if (e.size() < 3 || e.size() > kMaxEmailLength) return false;
+std::optional<std::string> password_problem(std::string_view password) {
+  const auto chars = text::code_point_count(password);
+  if (!chars) return "must be valid UTF-8 text";
+  if (*chars < kMinPasswordLength) return "must be at least " + std::to_string(kMinPasswordLength) + " characters";
+  if (*chars > kMaxPasswordLength) return "must be at most " + std::to_string(kMaxPasswordLength) + " characters";
+  if (password.size() > kMaxPasswordBytes) return "must be at most " + std::to_string(kMaxPasswordBytes) + " bytes";
+  return std::nullopt;
+}
+
+std::optional<std::string> email_problem(std::string_view e) {
+  const std::string shape = "must be a valid email address";
+  if (e.size() < 3 || e.size() > kMaxEmailLength) return shape;
   const auto at = e.find('@');
-  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
-    return false;
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) return shape;
   const auto domain = e.substr(at + 1);
   const auto dot = domain.find('.');
-  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.')
-    return false;
-  return std::none_of(e.begin(), e.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == '"';
-  });
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.') return shape;
+  if (std::any_of(e.begin(), e.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == '"';
+      }))
+    return shape;
+  for (std::size_t i = 0; i < e.size();) {
+    const auto c = text::next_code_point(e, i);
+    if (!c) return shape;
+    if (text::is_bidi_control(*c)) return "must not contain bidirectional control characters";
+    if (text::is_invisible(*c) || text::is_control(*c) || text::is_space(*c))
+      return "must not contain invisible characters";
+  }
+  if (text::mixes_scripts(e)) return "must not mix letters of different scripts";
+  return std::nullopt;
 }
+
+bool valid_email(std::string_view e) { return !email_problem(e); }
 
 std::string normalize_email(std::string_view e) {
   std::string out(e);
@@ -93,6 +115,13 @@ bool valid_text(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+std::optional<std::string> clean_display_name(std::string_view name, std::size_t max_chars) {
+  std::string cleaned = text::clean_name(name);
+  const auto chars = text::code_point_count(cleaned);
+  if (!chars || *chars == 0 || *chars > max_chars || !valid_text(cleaned)) return std::nullopt;
+  return cleaned;
 }
 
 std::string encode_cursor(std::int64_t after_id) {
