@@ -9,12 +9,13 @@
 namespace boxoffice {
 namespace {
 
-constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxScreens = 50;
 constexpr std::int64_t kMaxPrice = 100'000'000;
 
-void check_name(std::vector<FieldError>& errors, const std::string& field, const std::string& v) {
-  if (v.empty() || v.size() > kMaxName || !valid_text(v)) errors.push_back({field, "must be 1 to 200 characters of text"});
+// Replaces the name by its cleaned form (see clean_display_name), or records why it is refused.
+void clean_name(std::vector<FieldError>& errors, const std::string& field, std::string& v) {
+  if (auto cleaned = clean_display_name(v)) v = std::move(*cleaned);
+  else errors.push_back({field, "must be 1 to 200 characters of visible text"});
 }
 
 }  // namespace
@@ -85,14 +86,14 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, i
 
 boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
   std::vector<FieldError> errors;
-  check_name(errors, "name", t.name);
-  check_name(errors, "city", t.city);
+  clean_name(errors, "name", t.name);
+  clean_name(errors, "city", t.city);
   if (t.screens.empty()) errors.push_back({"screens", "a theater needs at least one screen"});
   if (t.screens.size() > kMaxScreens) errors.push_back({"screens", "at most 50 screens"});
   for (std::size_t i = 0; i < t.screens.size(); ++i) {
     const auto prefix = "screens[" + std::to_string(i) + "]";
-    const auto& s = t.screens[i];
-    check_name(errors, prefix + ".name", s.name);
+    auto& s = t.screens[i];
+    clean_name(errors, prefix + ".name", s.name);
     auto row_errors = validate_rows(s.rows, prefix + ".rows");
     errors.insert(errors.end(), row_errors.begin(), row_errors.end());
   }
