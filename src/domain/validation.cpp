@@ -1,7 +1,9 @@
 #include "domain/validation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <iterator>
 
 #include "domain/text.hpp"
 
@@ -42,6 +44,26 @@ std::optional<std::string> unbase64url(std::string_view in) {
   }
   return out;
 }
+
+// ISO 4217 List One, the active alphabetic codes (currencies, funds, metals, units of
+// account), sorted for binary search. As in force in 2026: XCG replaced ANG (2025), ZWG
+// replaced ZWL (2024), SLE replaced SLL, XAD was added (2025); HRK (2023) and BGN (2026) gave
+// way to the euro and CUC was withdrawn. Amendments are rare; update the list when one lands.
+constexpr std::array<std::string_view, 178> kIso4217 = {
+    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD", "BIF", "BMD", "BND",
+    "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY",
+    "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP",
+    "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD",
+    "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP",
+    "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN",
+    "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN",
+    "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
+    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX",
+    "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAD", "XAF", "XAG", "XAU", "XBA",
+    "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR",
+    "ZMW", "ZWG",
+};
+static_assert(std::is_sorted(kIso4217.begin(), kIso4217.end()));
 
 }  // namespace
 
@@ -86,10 +108,7 @@ std::string normalize_email(std::string_view e) {
   return out;
 }
 
-bool valid_currency(std::string_view code) {
-  return code.size() == 3 &&
-         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
+bool valid_currency(std::string_view code) { return std::binary_search(kIso4217.begin(), kIso4217.end(), code); }
 
 bool valid_text(std::string_view s) {
   std::size_t i = 0;

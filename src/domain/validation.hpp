@@ -26,7 +26,7 @@ std::optional<std::string> email_problem(std::string_view email);
 bool valid_email(std::string_view email);
 // Lower-cases the ASCII letters so that addresses compare case-insensitively.
 std::string normalize_email(std::string_view email);
-// ISO 4217 shape: three capital letters.
+// An active ISO 4217 alphabetic code (List One), not merely three capital letters.
 bool valid_currency(std::string_view code);
 // Valid UTF-8 without control characters other than tab/newline.
 bool valid_text(std::string_view text);

@@ -124,7 +124,9 @@ boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
   std::vector<FieldError> errors;
   if (s.movie_id <= 0) errors.push_back({"movie_id", "must be a positive integer"});
   if (s.screen_id <= 0) errors.push_back({"screen_id", "must be a positive integer"});
-  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an ISO 4217 code such as USD"});
+  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an active ISO 4217 currency code such as USD"});
+  // A show is created to be sold: one that has begun cannot be.
+  if (s.starts_at <= now_unix()) errors.push_back({"starts_at", "must be in the future"});
   for (const auto& [cat, cents] : s.prices) {
     if (!valid_category(cat)) errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});
     if (cents < 0 || cents > kMaxPrice) errors.push_back({"prices." + cat, "must be between 0 and 100000000 cents"});
