@@ -147,6 +147,25 @@ std::string encode_cursor(std::int64_t after_id) {
   return base64url("after:" + std::to_string(after_id));
 }
 
+std::string encode_show_cursor(ShowCursor c) {
+  return base64url("show:" + std::to_string(c.starts_at) + ":" + std::to_string(c.id));
+}
+
+std::optional<ShowCursor> decode_show_cursor(std::string_view cursor) {
+  if (cursor.empty() || cursor.size() > 64) return std::nullopt;
+  auto raw = unbase64url(cursor);
+  if (!raw || raw->rfind("show:", 0) != 0) return std::nullopt;
+  const char* b = raw->data() + 5;
+  const char* e = raw->data() + raw->size();
+  ShowCursor c;
+  auto [p, ec] = std::from_chars(b, e, c.starts_at);
+  if (ec != std::errc{} || p == b || p == e || *p != ':') return std::nullopt;
+  const char* id_start = p + 1;
+  auto [q, ec2] = std::from_chars(id_start, e, c.id);
+  if (ec2 != std::errc{} || q != e || q == id_start || c.id < 0) return std::nullopt;
+  return c;
+}
+
 std::optional<std::int64_t> decode_cursor(std::string_view cursor) {
   if (cursor.empty() || cursor.size() > 64) return std::nullopt;
   auto raw = unbase64url(cursor);

@@ -38,6 +38,15 @@ std::optional<std::string> clean_display_name(std::string_view name, std::size_t
 // Opaque list cursors: base64url of "after:<id>".
 std::string encode_cursor(std::int64_t after_id);
 std::optional<std::int64_t> decode_cursor(std::string_view cursor);
+// Show lists run in (starts_at, id) order, so their cursors carry both: base64url of
+// "show:<starts_at>:<id>".
+struct ShowCursor {
+  std::int64_t starts_at = 0;
+  std::int64_t id = 0;
+  bool operator==(const ShowCursor&) const = default;
+};
+std::string encode_show_cursor(ShowCursor c);
+std::optional<ShowCursor> decode_show_cursor(std::string_view cursor);
 
 // Whether [a_start, a_end) and [b_start, b_end) overlap.
 constexpr bool intervals_overlap(std::int64_t a_start, std::int64_t a_end, std::int64_t b_start,

@@ -5,6 +5,7 @@
 #include "domain/validation.hpp"
 #include "ops/metrics.hpp"
 #include "services/views.hpp"
+#include "tz/zone.hpp"
 
 namespace boxoffice {
 namespace {
@@ -88,6 +89,8 @@ boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheate
   std::vector<FieldError> errors;
   clean_name(errors, "name", t.name);
   clean_name(errors, "city", t.city);
+  if (!tz::load_zone(t.timezone))
+    errors.push_back({"timezone", "must be an IANA time zone name such as Europe/Berlin or UTC"});
   if (t.screens.empty()) errors.push_back({"screens", "a theater needs at least one screen"});
   if (t.screens.size() > kMaxScreens) errors.push_back({"screens", "at most 50 screens"});
   for (std::size_t i = 0; i < t.screens.size(); ++i) {
@@ -145,14 +148,14 @@ boost::asio::awaitable<Result<Show>> CatalogService::get_show(Id id) {
 }
 
 boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
-  std::string key = std::to_string(f.after_id) + ":" + std::to_string(f.limit) + ":" +
-                    (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
+  std::string key = (f.after ? std::to_string(f.after->starts_at) + "/" + std::to_string(f.after->id) : "") + ":" +
+                    std::to_string(f.limit) + ":" + (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
                     (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
-                    (f.day_start ? std::to_string(*f.day_start) : "");
+                    (f.local_day ? std::to_string(*f.local_day) : "");
   auto load = [this, f]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_shows(f);
     if (!page) co_return page.error();
-    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::show)));
+    co_return std::make_shared<const std::string>(boost::json::serialize(views::show_page(*page)));
   };
   co_return co_await cached_list("shows", std::move(key), ttls_.shows, std::move(load));
 }

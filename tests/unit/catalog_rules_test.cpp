@@ -31,3 +31,14 @@ TEST(MovieRules, BlankTitlesAreRefused) {
     EXPECT_FALSE(check_movie_patch(p).empty()) << blank;
   }
 }
+
+TEST(Validation, ShowCursorsRoundTrip) {
+  for (ShowCursor c : {ShowCursor{0, 0}, ShowCursor{1'798'000'000, 42}, ShowCursor{-86'400, 7}, ShowCursor{INT64_MAX, INT64_MAX}})
+    EXPECT_EQ(decode_show_cursor(encode_show_cursor(c)), c);
+  // Plain id cursors, garbage and damaged show cursors are refused.
+  for (const std::string& bad : {encode_cursor(5), std::string(""), std::string("!!!"), encode_cursor(0).substr(1)})
+    EXPECT_FALSE(decode_show_cursor(bad)) << bad;
+  const std::string good = encode_show_cursor({100, 5});
+  EXPECT_FALSE(decode_show_cursor(good.substr(0, good.size() - 2)));
+  EXPECT_FALSE(decode_cursor(good));
+}
