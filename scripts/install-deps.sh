@@ -13,6 +13,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   chromium nginx-light
   python3 python3-pytest python3-requests python3-websocket python3-yaml python3-jsonschema
+  tzdata
   wrk curl procps
 )
 missing=()

@@ -155,7 +155,12 @@ int serve(const Config& config) {
   try {
     if (!config.admin_email.empty()) {
       auto admin = run_startup(accounts.ensure_admin(config.admin_email, config.admin_password));
-      if (!admin) throw std::runtime_error("BOXOFFICE_ADMIN_EMAIL: " + admin.error().detail);
+      if (!admin) {
+        // A refused setting names its own variable (email or password), as every bad setting does.
+        const Error& e = admin.error();
+        if (!e.fields.empty()) throw std::runtime_error(e.fields.front().field + ": " + e.fields.front().message);
+        throw std::runtime_error("BOXOFFICE_ADMIN_EMAIL: " + e.detail);
+      }
     }
     if (config.demo) {
       auto seeded = run_startup(seed_demo_catalog(*store, catalog));

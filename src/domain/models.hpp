@@ -69,6 +69,7 @@ struct Theater {
   Id id = 0;
   std::string name;
   std::string city;
+  std::string timezone = "UTC";  // IANA name; local dates of its shows are in this zone
   std::vector<Screen> screens;
 };
 
@@ -81,6 +82,7 @@ struct Show {
   Id theater_id = 0;
   UnixSeconds starts_at = 0;
   UnixSeconds ends_at = 0;
+  std::string timezone = "UTC";  // the theater's, copied when the show is created
   PriceTable prices;
   std::string currency = "USD";
   int seat_count = 0;
@@ -103,7 +105,9 @@ struct Booking {
 template <class T>
 struct Page {
   std::vector<T> items;
-  std::optional<Id> next_after;  // id to continue after, when there is more
+  // When there is more: the id to continue after (lists in id order). Lists in another order
+  // continue after their last item, whose sort key the cursor then carries.
+  std::optional<Id> next_after;
 };
 
 }  // namespace boxoffice

@@ -1,5 +1,6 @@
 #include "domain/movie_rules.hpp"
 
+#include "domain/text.hpp"
 #include "domain/validation.hpp"
 
 namespace boxoffice {
@@ -15,6 +16,12 @@ constexpr int kMaxDuration = 1000;
 void check_text(std::vector<FieldError>& errors, const char* field, const std::string& v, std::size_t min, std::size_t max) {
   if (v.size() < min || v.size() > max || !valid_text(v))
     errors.push_back({field, "must be " + std::to_string(min) + " to " + std::to_string(max) + " characters of text"});
+}
+
+// A title is what lists show: one of only white space or invisible characters shows nothing.
+void check_title(std::vector<FieldError>& errors, const std::string& title) {
+  check_text(errors, "title", title, 1, kMaxTitle);
+  if (!title.empty() && text::is_blank(title)) errors.push_back({"title", "must not be blank"});
 }
 
 void check_duration(std::vector<FieldError>& errors, int minutes) {
@@ -33,7 +40,7 @@ void check_genres(std::vector<FieldError>& errors, const std::vector<std::string
 
 std::vector<FieldError> check_movie(const Movie& m) {
   std::vector<FieldError> errors;
-  check_text(errors, "title", m.title, 1, kMaxTitle);
+  check_title(errors, m.title);
   check_text(errors, "description", m.description, 0, kMaxDescription);
   check_duration(errors, m.duration_minutes);
   check_text(errors, "rating", m.rating, 1, kMaxRating);
@@ -43,7 +50,7 @@ std::vector<FieldError> check_movie(const Movie& m) {
 
 std::vector<FieldError> check_movie_patch(const MoviePatch& p) {
   std::vector<FieldError> errors;
-  if (p.title) check_text(errors, "title", *p.title, 1, kMaxTitle);
+  if (p.title) check_title(errors, *p.title);
   if (p.description) check_text(errors, "description", *p.description, 0, kMaxDescription);
   if (p.duration_minutes) check_duration(errors, *p.duration_minutes);
   if (p.rating) check_text(errors, "rating", *p.rating, 1, kMaxRating);

@@ -110,6 +110,7 @@ Result<NewTheater> parse_theater(const Request& req) {
     NewTheater t;
     t.name = f.string("name", true).value_or("");
     t.city = f.string("city", true).value_or("");
+    t.timezone = f.string("timezone", false).value_or("UTC");
     const json::value* screens = f.value("screens");
     if (!screens || !screens->is_array()) {
       f.error("screens", "must be an array of screens");
@@ -174,17 +175,21 @@ Result<std::string> parse_booking(const Request& req) {
 }
 
 Result<ShowFilter> parse_show_filter(const Request& req) {
-  auto page = page_params(req);
-  if (!page) return page.error();
+  auto limit = list_limit(req);
+  if (!limit) return limit.error();
   std::vector<FieldError> errors;
   ShowFilter filter;
-  filter.after_id = page->after_id;
-  filter.limit = page->limit;
+  filter.limit = *limit;
+  if (const std::string* c = req.query_param("cursor"); c && !c->empty()) {
+    filter.after = decode_show_cursor(*c);
+    if (!filter.after) return Error::make(Problem::bad_query, "cursor is not one this server gave out");
+  }
   filter.movie_id = query_id(req, "movie_id", errors);
   filter.theater_id = query_id(req, "theater_id", errors);
   if (const std::string* d = req.query_param("date")) {
-    filter.day_start = parse_date(*d);
-    if (!filter.day_start) errors.push_back({"date", "must be a date YYYY-MM-DD"});
+    // A calendar date, not an instant: the store matches it against each show's local day.
+    if (auto midnight = parse_date(*d)) filter.local_day = *midnight / 86400;
+    else errors.push_back({"date", "must be a date YYYY-MM-DD"});
   }
   if (!errors.empty()) {
     Error e = Error::make(Problem::bad_query, errors.front().field + " " + errors.front().message);

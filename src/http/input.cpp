@@ -51,15 +51,21 @@ std::optional<Id> query_id(const Request& req, std::string_view name, std::vecto
   return id;
 }
 
+Result<int> list_limit(const Request& req) {
+  const std::string* l = req.query_param("limit");
+  if (!l) return 50;
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+  if (l->empty() || ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > 200)
+    return Error::make(Problem::bad_query, "limit must be a whole number from 1 to 200");
+  return n;
+}
+
 Result<PageParams> page_params(const Request& req) {
   PageParams p;
-  if (const std::string* l = req.query_param("limit")) {
-    int n = 0;
-    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-    if (l->empty() || ec != std::errc{} || ptr != l->data() + l->size() || n < 1 || n > 200)
-      return Error::make(Problem::bad_query, "limit must be a whole number from 1 to 200");
-    p.limit = n;
-  }
+  auto limit = list_limit(req);
+  if (!limit) return limit.error();
+  p.limit = *limit;
   if (const std::string* c = req.query_param("cursor"); c && !c->empty()) {
     auto after = decode_cursor(*c);
     if (!after) return Error::make(Problem::bad_query, "cursor is not one this server gave out");

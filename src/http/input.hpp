@@ -28,6 +28,8 @@ struct PageParams {
   int limit = 50;
 };
 Result<PageParams> page_params(const Request& req);
+// Only the limit, for lists whose cursors are not plain ids.
+Result<int> list_limit(const Request& req);
 std::optional<Id> query_id(const Request& req, std::string_view name, std::vector<FieldError>& errors);
 
 // Reads typed members, collecting 422 field errors instead of failing on the first.

@@ -11,14 +11,12 @@ AccountService::AccountService(std::shared_ptr<Store> store, Coordinator coord,
 boost::asio::awaitable<Result<User>> AccountService::register_user(std::string email, std::string password,
                                                                    std::string name) {
   std::vector<FieldError> errors;
-  if (!valid_email(email)) errors.push_back({"email", "must be a valid email address"});
-  if (password.size() < kMinPasswordLength)
-    errors.push_back({"password", "must be at least " + std::to_string(kMinPasswordLength) + " characters"});
-  else if (password.size() > kMaxPasswordLength)
-    errors.push_back({"password", "must be at most " + std::to_string(kMaxPasswordLength) + " characters"});
-  if (name.empty() || name.size() > kMaxNameLength || !valid_text(name))
-    errors.push_back({"name", "must be 1 to 200 characters of text"});
+  if (auto problem = email_problem(email)) errors.push_back({"email", std::move(*problem)});
+  if (auto problem = password_problem(password)) errors.push_back({"password", std::move(*problem)});
+  auto clean_name = clean_display_name(name);
+  if (!clean_name) errors.push_back({"name", "must be 1 to 200 characters of visible text"});
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
+  name = std::move(*clean_name);
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
   // Named, not a temporary inside co_await: g++ 12 miscompiles by-value aggregate temporaries there.
@@ -69,8 +67,8 @@ boost::asio::awaitable<Result<Caller>> AccountService::authenticate(std::string_
 }
 
 boost::asio::awaitable<Result<User>> AccountService::ensure_admin(std::string email, std::string password) {
-  if (!valid_email(email)) co_return Error::invalid("BOXOFFICE_ADMIN_EMAIL", "must be a valid email address");
-  if (password.size() < kMinPasswordLength) co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", "must be at least 8 characters");
+  if (auto problem = email_problem(email)) co_return Error::invalid("BOXOFFICE_ADMIN_EMAIL", std::move(*problem));
+  if (auto problem = password_problem(password)) co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", std::move(*problem));
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
   NewUser admin{normalize_email(email), "Administrator", std::move(*hash), Role::admin};

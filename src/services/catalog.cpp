@@ -5,16 +5,18 @@
 #include "domain/validation.hpp"
 #include "ops/metrics.hpp"
 #include "services/views.hpp"
+#include "tz/zone.hpp"
 
 namespace boxoffice {
 namespace {
 
-constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxScreens = 50;
 constexpr std::int64_t kMaxPrice = 100'000'000;
 
-void check_name(std::vector<FieldError>& errors, const std::string& field, const std::string& v) {
-  if (v.empty() || v.size() > kMaxName || !valid_text(v)) errors.push_back({field, "must be 1 to 200 characters of text"});
+// Replaces the name by its cleaned form (see clean_display_name), or records why it is refused.
+void clean_name(std::vector<FieldError>& errors, const std::string& field, std::string& v) {
+  if (auto cleaned = clean_display_name(v)) v = std::move(*cleaned);
+  else errors.push_back({field, "must be 1 to 200 characters of visible text"});
 }
 
 }  // namespace
@@ -85,14 +87,16 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, i
 
 boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
   std::vector<FieldError> errors;
-  check_name(errors, "name", t.name);
-  check_name(errors, "city", t.city);
+  clean_name(errors, "name", t.name);
+  clean_name(errors, "city", t.city);
+  if (!tz::load_zone(t.timezone))
+    errors.push_back({"timezone", "must be an IANA time zone name such as Europe/Berlin or UTC"});
   if (t.screens.empty()) errors.push_back({"screens", "a theater needs at least one screen"});
   if (t.screens.size() > kMaxScreens) errors.push_back({"screens", "at most 50 screens"});
   for (std::size_t i = 0; i < t.screens.size(); ++i) {
     const auto prefix = "screens[" + std::to_string(i) + "]";
-    const auto& s = t.screens[i];
-    check_name(errors, prefix + ".name", s.name);
+    auto& s = t.screens[i];
+    clean_name(errors, prefix + ".name", s.name);
     auto row_errors = validate_rows(s.rows, prefix + ".rows");
     errors.insert(errors.end(), row_errors.begin(), row_errors.end());
   }
@@ -123,7 +127,9 @@ boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
   std::vector<FieldError> errors;
   if (s.movie_id <= 0) errors.push_back({"movie_id", "must be a positive integer"});
   if (s.screen_id <= 0) errors.push_back({"screen_id", "must be a positive integer"});
-  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an ISO 4217 code such as USD"});
+  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an active ISO 4217 currency code such as USD"});
+  // A show is created to be sold: one that has begun cannot be.
+  if (s.starts_at <= now_unix()) errors.push_back({"starts_at", "must be in the future"});
   for (const auto& [cat, cents] : s.prices) {
     if (!valid_category(cat)) errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});
     if (cents < 0 || cents > kMaxPrice) errors.push_back({"prices." + cat, "must be between 0 and 100000000 cents"});
@@ -142,14 +148,14 @@ boost::asio::awaitable<Result<Show>> CatalogService::get_show(Id id) {
 }
 
 boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
-  std::string key = std::to_string(f.after_id) + ":" + std::to_string(f.limit) + ":" +
-                    (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
+  std::string key = (f.after ? std::to_string(f.after->starts_at) + "/" + std::to_string(f.after->id) : "") + ":" +
+                    std::to_string(f.limit) + ":" + (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
                     (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
-                    (f.day_start ? std::to_string(*f.day_start) : "");
+                    (f.local_day ? std::to_string(*f.local_day) : "");
   auto load = [this, f]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_shows(f);
     if (!page) co_return page.error();
-    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::show)));
+    co_return std::make_shared<const std::string>(boost::json::serialize(views::show_page(*page)));
   };
   co_return co_await cached_list("shows", std::move(key), ttls_.shows, std::move(load));
 }

@@ -29,7 +29,7 @@ json::object screen(const Screen& s) {
 json::object theater(const Theater& t) {
   json::array screens;
   for (const auto& s : t.screens) screens.push_back(screen(s));
-  return {{"id", t.id}, {"name", t.name}, {"city", t.city}, {"screens", std::move(screens)}};
+  return {{"id", t.id}, {"name", t.name}, {"city", t.city}, {"timezone", t.timezone}, {"screens", std::move(screens)}};
 }
 
 json::object show(const Show& s) {
@@ -41,9 +41,17 @@ json::object show(const Show& s) {
           {"theater_id", s.theater_id},
           {"starts_at", format_rfc3339(s.starts_at)},
           {"ends_at", format_rfc3339(s.ends_at)},
+          {"timezone", s.timezone},
           {"prices", std::move(prices)},
           {"currency", s.currency},
           {"seat_count", s.seat_count}};
+}
+
+json::object show_page(const Page<Show>& p) {
+  json::object o = page(p, show);
+  if (p.next_after && !p.items.empty())
+    o["next_cursor"] = encode_show_cursor({p.items.back().starts_at, p.items.back().id});
+  return o;
 }
 
 json::object booking(const Booking& b) {

@@ -19,6 +19,8 @@ json::object hold(const HoldInfo& h, const std::string& currency);
 
 template <class T, class Fn>
 json::object page(const Page<T>& p, Fn item_view);
+// Shows run in (starts_at, id) order: the cursor carries the last show's both.
+json::object show_page(const Page<Show>& p);
 
 }  // namespace boxoffice::views
 

@@ -11,6 +11,7 @@
 
 #include "domain/models.hpp"
 #include "domain/result.hpp"
+#include "domain/validation.hpp"
 
 namespace boxoffice {
 
@@ -31,6 +32,7 @@ struct NewScreen {
 struct NewTheater {
   std::string name;
   std::string city;
+  std::string timezone = "UTC";
   std::vector<NewScreen> screens;
 };
 
@@ -42,11 +44,13 @@ struct NewShow {
   std::string currency;
 };
 
+// Shows are listed by (starts_at, id).
 struct ShowFilter {
   std::optional<Id> movie_id;
   std::optional<Id> theater_id;
-  std::optional<UnixSeconds> day_start;  // shows starting in [day_start, day_start + 1 day)
-  Id after_id = 0;
+  // Shows starting on this calendar day (days since 1970-01-01) in their theater's time zone.
+  std::optional<std::int64_t> local_day;
+  std::optional<ShowCursor> after;  // continue after this show
   int limit = 50;
 };
 

@@ -61,8 +61,9 @@ def test_theater_with_screens(server, admin):
 
 def test_show_rules(server, admin):
     show = make_show(admin, duration=100)
-    assert set(show) == {"id", "movie_id", "screen_id", "theater_id", "starts_at", "ends_at", "prices", "currency", "seat_count"}
-    assert show["seat_count"] == 15 and show["currency"] == "USD"
+    assert set(show) == {"id", "movie_id", "screen_id", "theater_id", "starts_at", "ends_at", "timezone", "prices",
+                         "currency", "seat_count"}
+    assert show["seat_count"] == 15 and show["currency"] == "USD" and show["timezone"] == "UTC"
     # ends_at follows from the movie's duration
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     assert time.mktime(time.strptime(show["ends_at"], fmt)) - time.mktime(time.strptime(show["starts_at"], fmt)) == 6000
@@ -94,7 +95,7 @@ def test_show_filters_and_pagination(server, admin):
     day = show["starts_at"][:10]
     assert show["id"] in [s["id"] for s in requests.get(f"{base}?date={day}&limit=200").json()["items"]]
     assert requests.get(f"{base}?movie_id={show['movie_id']}&date=1999-01-01").json()["items"] == []
-    # Walk every page with limit=2: ids strictly increase, none repeat
+    # Walk every page with limit=2: shows come in (starts_at, id) order, none repeats or is missed
     for _ in range(3):
         make_show(admin)
     seen, cursor = [], None
@@ -102,11 +103,12 @@ def test_show_filters_and_pagination(server, admin):
         url = f"{base}?limit=2" + (f"&cursor={cursor}" if cursor else "")
         page = requests.get(url).json()
         assert len(page["items"]) <= 2
-        seen += [s["id"] for s in page["items"]]
+        seen += [(s["starts_at"], s["id"]) for s in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == sorted(set(seen)) and len(seen) >= 4
+    assert len(seen) == len(requests.get(f"{base}?limit=200").json()["items"])
 
 
 def test_lists_are_invalidated_by_admin_writes(server, admin):

@@ -89,6 +89,20 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX seat_claims_booking ON seat_claims(booking_id);
 ALTER TABLE theaters ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 )sql"},
+      // A show keeps its theater's zone and the local calendar day it starts on, so that
+      // ?date= (a day in each theater's zone) and the (starts_at, id) order are plain indexed
+      // SQL. tz_local_day(zone, unix_seconds) is defined by the store from the system's tzdata.
+      {4, "show time zones and local days, lists in start order", R"sql(
+ALTER TABLE shows ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE shows ADD COLUMN local_day INTEGER NOT NULL DEFAULT 0;
+UPDATE shows SET timezone = (SELECT t.timezone FROM theaters t WHERE t.id = shows.theater_id);
+UPDATE shows SET local_day = tz_local_day(timezone, starts_at);
+DROP INDEX shows_movie;
+DROP INDEX shows_theater;
+CREATE INDEX shows_movie_start ON shows(movie_id, starts_at);
+CREATE INDEX shows_theater_start ON shows(theater_id, starts_at);
+CREATE INDEX shows_day_start ON shows(local_day, starts_at);
+)sql"},
   };
   return migrations;
 }

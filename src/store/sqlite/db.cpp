@@ -105,4 +105,19 @@ std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_row
 
 int Connection::changes() const { return sqlite3_changes(db_); }
 
+void Connection::define_function(const char* name, TextIntFunction fn) {
+  auto call = [](sqlite3_context* ctx, int, sqlite3_value** args) {
+    auto f = reinterpret_cast<TextIntFunction>(sqlite3_user_data(ctx));
+    const auto* text = sqlite3_value_text(args[0]);
+    const std::string_view s = text ? std::string_view(reinterpret_cast<const char*>(text),
+                                                       static_cast<std::size_t>(sqlite3_value_bytes(args[0])))
+                                    : std::string_view();
+    sqlite3_result_int64(ctx, f(s, sqlite3_value_int64(args[1])));
+  };
+  if (int rc = sqlite3_create_function_v2(db_, name, 2, SQLITE_UTF8, reinterpret_cast<void*>(fn), call, nullptr,
+                                          nullptr, nullptr);
+      rc != SQLITE_OK)
+    fail(db_, rc, "create function");
+}
+
 }  // namespace boxoffice::sqlite

@@ -72,6 +72,10 @@ class Connection {
   void reset_all();
   std::int64_t last_insert_id() const;
   int changes() const;
+  // Makes fn callable from this connection's SQL as name(text, integer) -> integer, for
+  // computations SQL cannot do itself. fn must not throw.
+  using TextIntFunction = std::int64_t (*)(std::string_view, std::int64_t) noexcept;
+  void define_function(const char* name, TextIntFunction fn);
 
  private:
   sqlite3* db_ = nullptr;

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <cstring>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "store/migrations/sqlite_migrations.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/write_queue.hpp"
+#include "tz/zone.hpp"
 
 namespace boxoffice {
 namespace {
@@ -28,6 +30,20 @@ using sqlite::Connection;
 using sqlite::Statement;
 
 std::string db_path(const std::string& dir) { return (std::filesystem::path(dir) / "boxoffice.db").string(); }
+
+// The local calendar day of instant t in zone `zone`. A zone the system no longer knows (tzdata
+// dropped it) counts as UTC rather than failing the show: theaters are checked when created.
+std::int64_t local_day_in(std::string_view zone, std::int64_t t) noexcept {
+  try {
+    if (auto z = tz::load_zone(zone)) return tz::local_day(*z, t);
+  } catch (...) {
+    // Out of memory while loading: fall through to UTC.
+  }
+  return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+// Functions the migrations' SQL calls; defined on the writing connection before they run.
+void define_functions(Connection& db) { db.define_function("tz_local_day", local_day_in); }
 
 int apply_migrations(Connection& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
@@ -112,6 +128,9 @@ Movie read_movie(const Statement& q) {
                from_json_strings(q.text(5))};
 }
 
+#define BOXOFFICE_SHOW_COLUMNS \
+  "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count, timezone FROM shows "
+
 Show read_show(const Statement& q) {
   Show s;
   s.id = q.int64(0);
@@ -123,7 +142,30 @@ Show read_show(const Statement& q) {
   s.prices = prices_from_json(q.text(6));
   s.currency = q.text(7);
   s.seat_count = static_cast<int>(q.int64(8));
+  s.timezone = q.text(9);
   return s;
+}
+
+// One statement per combination of filters, so that each can use its own index: (movie_id,
+// starts_at), (theater_id, starts_at), (local_day, starts_at) or (starts_at); SQLite appends the
+// rowid (id) to every index, which makes each one ordered by (starts_at, id) within its key.
+// Parameters: ?1 movie_id, ?2 theater_id, ?3 local_day, ?4 starts_at and ?5 id to continue
+// after, ?6 the row limit.
+const char* show_list_sql(bool movie, bool theater, bool day) {
+  static const std::array<std::string, 8> queries = [] {
+    std::array<std::string, 8> out;
+    for (int m = 0; m < 8; ++m) {
+      std::string sql = BOXOFFICE_SHOW_COLUMNS "WHERE (starts_at, id) > (?4, ?5)";
+      if (m & 1) sql += " AND movie_id = ?1";
+      if (m & 2) sql += " AND theater_id = ?2";
+      if (m & 4) sql += " AND local_day = ?3";
+      sql += " ORDER BY starts_at, id LIMIT ?6";
+      out[static_cast<std::size_t>(m)] = std::move(sql);
+    }
+    return out;
+  }();
+  // The strings live as long as the process, so their addresses key the statement cache.
+  return queries[(movie ? 1 : 0) | (theater ? 2 : 0) | (day ? 4 : 0)].c_str();
 }
 
 Booking read_booking(const Statement& q) {
@@ -207,6 +249,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& o)
       : lock_(o.data_dir), path_(db_path(o.data_dir)), readers_(static_cast<std::size_t>(o.readers)) {
     auto writer = std::make_unique<Connection>(path_, false);
+    define_functions(*writer);
     apply_migrations(*writer);
     for (int i = 0; i < o.readers; ++i) reader_conns_.push_back(std::make_unique<Connection>(path_, true));
     readers_count_ = o.readers;
@@ -406,8 +449,8 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Theater>> create_theater(NewTheater t) override {
     return write<Theater>([t = std::move(t)](Connection& db) -> Result<Theater> {
-      db.prepare("INSERT INTO theaters (name, city) VALUES (?, ?)").bind_all(t.name, t.city).run();
-      Theater out{db.last_insert_id(), t.name, t.city, {}};
+      db.prepare("INSERT INTO theaters (name, city, timezone) VALUES (?, ?, ?)").bind_all(t.name, t.city, t.timezone).run();
+      Theater out{db.last_insert_id(), t.name, t.city, t.timezone, {}};
       for (const auto& s : t.screens) {
         int count = 0;
         for (const auto& r : s.rows) count += r.seats;
@@ -422,10 +465,10 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<std::optional<Theater>>> get_theater(Id id) override {
     return read<std::optional<Theater>>([id](Connection& db) {
-      auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id = ?");
+      auto& q = db.prepare("SELECT id, name, city, timezone FROM theaters WHERE id = ?");
       q.bind_all(id);
       std::optional<Theater> t;
-      if (q.step()) t = Theater{q.int64(0), q.text(1), q.text(2), {}};
+      if (q.step()) t = Theater{q.int64(0), q.text(1), q.text(2), q.text(3), {}};
       q.reset();
       if (t) t->screens = load_screens(db, id);
       return Result<std::optional<Theater>>(std::move(t));
@@ -436,9 +479,9 @@ class SqliteStore final : public Store {
     return read<Page<Theater>>([=](Connection& db) -> Result<Page<Theater>> {
       std::vector<Theater> items;
       {
-        auto& q = db.prepare("SELECT id, name, city FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
+        auto& q = db.prepare("SELECT id, name, city, timezone FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
         q.bind_all(after_id, limit + 1);
-        while (q.step()) items.push_back(Theater{q.int64(0), q.text(1), q.text(2), {}});
+        while (q.step()) items.push_back(Theater{q.int64(0), q.text(1), q.text(2), q.text(3), {}});
       }
       for (auto& t : items) t.screens = load_screens(db, t.id);
       return finish_page(std::move(items), limit);
@@ -478,6 +521,12 @@ class SqliteStore final : public Store {
       s.prices = n.prices;
       s.currency = n.currency;
       s.seat_count = screen->seat_count;
+      {
+        auto& zone = db.prepare("SELECT timezone FROM theaters WHERE id = ?");
+        zone.bind_all(s.theater_id);
+        if (zone.step()) s.timezone = zone.text(0);
+        zone.reset();
+      }
       auto& overlap = db.prepare("SELECT id FROM shows WHERE screen_id = ? AND starts_at < ? AND ends_at > ? LIMIT 1");
       overlap.bind_all(s.screen_id, s.ends_at, s.starts_at);
       if (overlap.step()) {
@@ -486,10 +535,10 @@ class SqliteStore final : public Store {
         return Error::conflict(Problem::screen_busy, "screen " + std::to_string(s.screen_id) +
                                                   " is in use by show " + std::to_string(other) + " at that time");
       }
-      db.prepare("INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      db.prepare("INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count, "
+                 "timezone, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .bind_all(s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at, prices_to_json(s.prices), s.currency,
-                    s.seat_count)
+                    s.seat_count, s.timezone, local_day_in(s.timezone, s.starts_at))
           .run();
       s.id = db.last_insert_id();
       return s;
@@ -498,8 +547,7 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<std::optional<Show>>> get_show(Id id) override {
     return read<std::optional<Show>>([id](Connection& db) {
-      auto& q = db.prepare(
-          "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows WHERE id = ?");
+      auto& q = db.prepare(BOXOFFICE_SHOW_COLUMNS "WHERE id = ?");
       q.bind_all(id);
       std::optional<Show> s;
       if (q.step()) s = read_show(q);
@@ -510,15 +558,14 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Page<Show>>> list_shows(ShowFilter f) override {
     return read<Page<Show>>([f](Connection& db) -> Result<Page<Show>> {
-      auto& q = db.prepare(
-          "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count FROM shows "
-          "WHERE id > ?1 AND (?2 IS NULL OR movie_id = ?2) AND (?3 IS NULL OR theater_id = ?3) "
-          "AND (?4 IS NULL OR (starts_at >= ?4 AND starts_at < ?4 + 86400)) ORDER BY id LIMIT ?5");
-      q.bind(1, f.after_id);
-      f.movie_id ? q.bind(2, *f.movie_id) : q.bind_null(2);
-      f.theater_id ? q.bind(3, *f.theater_id) : q.bind_null(3);
-      f.day_start ? q.bind(4, *f.day_start) : q.bind_null(4);
-      q.bind(5, f.limit + 1);
+      auto& q = db.prepare(show_list_sql(f.movie_id.has_value(), f.theater_id.has_value(), f.local_day.has_value()));
+      if (f.movie_id) q.bind(1, *f.movie_id);
+      if (f.theater_id) q.bind(2, *f.theater_id);
+      if (f.local_day) q.bind(3, *f.local_day);
+      // Without a cursor, start before every show.
+      q.bind(4, f.after ? f.after->starts_at : INT64_MIN);
+      q.bind(5, f.after ? f.after->id : INT64_MIN);
+      q.bind(6, f.limit + 1);
       std::vector<Show> items;
       while (q.step()) items.push_back(read_show(q));
       return finish_page(std::move(items), f.limit);
@@ -669,6 +716,7 @@ std::shared_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
 int migrate_sqlite(const std::string& data_dir) {
   ensure_dir(data_dir);
   Connection db(db_path(data_dir), false);
+  define_functions(db);
   return apply_migrations(db);
 }
 
