@@ -44,7 +44,7 @@ class SqliteStoreTest : public ::testing::Test {
     user_ = run(store_->create_user(u))->id;
     Movie m{0, "Film", "", 90, "PG", {}};
     const Id movie = run(store_->create_movie(m))->id;
-    NewTheater t{"T", "C", {NewScreen{"S", {SeatRow{"A", 10, "standard"}}}}};
+    NewTheater t{"T", "C", "UTC", {NewScreen{"S", {SeatRow{"A", 10, "standard"}}}}};
     const Id screen = run(store_->create_theater(t))->screens.at(0).id;
     NewShow s{movie, screen, now_unix() + 86400, PriceTable{{"standard", 1000}}, "USD"};
     show_ = run(store_->create_show(s))->id;
