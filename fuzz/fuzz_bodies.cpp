@@ -23,15 +23,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   };
   switch (data[0] % 9) {
-    case 0: check(parse_new_user(req)); break;
-    case 1: check(parse_credentials(req)); break;
-    case 2: check(parse_movie(req)); break;
-    case 3: check(parse_movie_patch(req)); break;
-    case 4: check(parse_theater(req)); break;
-    case 5: check(parse_show(req)); break;
-    case 6: check(parse_hold(req)); break;
-    case 7: check(parse_booking(req)); break;
-    default: check(parse_show_filter(req)); break;
+    case 0:
+      check(parse_new_user(req));
+      break;
+    case 1:
+      check(parse_credentials(req));
+      break;
+    case 2:
+      check(parse_movie(req));
+      break;
+    case 3:
+      check(parse_movie_patch(req));
+      break;
+    case 4:
+      check(parse_theater(req));
+      break;
+    case 5:
+      check(parse_show(req));
+      break;
+    case 6:
+      check(parse_hold(req));
+      break;
+    case 7:
+      check(parse_booking(req));
+      break;
+    default:
+      check(parse_show_filter(req));
+      break;
   }
   return 0;
 }

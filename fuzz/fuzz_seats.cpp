@@ -18,12 +18,14 @@ void check_request(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    seats.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    seats.push_back(
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   for (const auto& s : seats) (void)parse_seat_id(s);
-  static const SeatLayout layout(std::vector<SeatRow>{{"A", 20, "standard"}, {"B", 20, "premium"}, {"AA", 5, "vip"}});
+  static const SeatLayout layout(
+      std::vector<SeatRow>{{"A", 20, "standard"}, {"B", 20, "premium"}, {"AA", 5, "vip"}});
   auto r = resolve_seat_request(layout, seats, 10);
   if (r) {
     SeatBook book;
@@ -57,12 +59,17 @@ void run_operations(const std::uint8_t* data, std::size_t size) {
         for (std::size_t s = 0; s < all.size(); ++s)
           if (arg & (2u << s)) seats.push_back(all[s]);
         if (seats.empty()) break;
-        (void)book.try_hold(HoldInfo{"h" + std::to_string(holds++), 1, user, seats, 0, now + (arg & 63)}, now, changes);
+        (void)book.try_hold(
+            HoldInfo{"h" + std::to_string(holds++), 1, user, seats, 0, now + (arg & 63)}, now,
+            changes);
         break;
       }
-      case 1: (void)book.release(id, user, now, changes); break;
+      case 1:
+        (void)book.release(id, user, now, changes);
+        break;
       case 2:
-        if (auto t = book.begin_confirm(id, user, now, now + (arg & 31), changes)) tickets.push_back(*t);
+        if (auto t = book.begin_confirm(id, user, now, now + (arg & 31), changes))
+          tickets.push_back(*t);
         break;
       case 3:
         if (!tickets.empty()) {
@@ -72,7 +79,9 @@ void run_operations(const std::uint8_t* data, std::size_t size) {
           book.finish_confirm(t, outcome, taken, now, changes);
         }
         break;
-      case 4: book.expire(now, changes); break;
+      case 4:
+        book.expire(now, changes);
+        break;
       case 5: {
         std::vector<std::string> one{all[arg % all.size()]};
         book.mark_free(one, changes);
@@ -83,7 +92,8 @@ void run_operations(const std::uint8_t* data, std::size_t size) {
         book.mark_booked(one, changes);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     for (const auto& c : changes) replay[c.seat] = c.status;
     for (const auto& s : all)

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (fields.empty() || fields.front().message.rfind("BOXOFFICE_", 0) != 0) __builtin_trap();
     if (fields.front().message.find('\n') != std::string::npos) __builtin_trap();
   }
-  static const std::vector<Cidr> trusted{*parse_cidr("10.0.0.0/8"), *parse_cidr("127.0.0.1"), *parse_cidr("::1")};
+  static const std::vector<Cidr> trusted{*parse_cidr("10.0.0.0/8"), *parse_cidr("127.0.0.1"),
+                                         *parse_cidr("::1")};
   const std::string ip = resolve_client_ip("127.0.0.1", text, trusted);
   if (ip.empty()) __builtin_trap();
   return 0;

@@ -7,8 +7,8 @@
 #include "common/utf8.hpp"
 #include "http/bodies.hpp"
 #include "http/headers.hpp"
-#include "http/problem.hpp"
 #include "http/input.hpp"
+#include "http/problem.hpp"
 
 using namespace boxoffice;
 using namespace boxoffice::http;
@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   apply_target(std::string_view(reinterpret_cast<const char*>(data), size), req);
   auto page = page_params(req);
   auto filter = parse_show_filter(req);
-  if ((!page && static_cast<int>(page.error().code) >= 500) || (!filter && static_cast<int>(filter.error().code) >= 500))
+  if ((!page && static_cast<int>(page.error().code) >= 500) ||
+      (!filter && static_cast<int>(filter.error().code) >= 500))
     __builtin_trap();
   req.params = {req.path};
   (void)path_id(req, 0, "thing");

@@ -13,6 +13,10 @@ t0=$(date +%s)
 stage "install dependencies"
 bash scripts/install-deps.sh
 
+stage "format and OpenAPI lint"
+bash scripts/check-format.sh
+bash scripts/lint-openapi.sh
+
 for preset in release asan tsan; do
   stage "build $preset"
   s=$(date +%s)

@@ -16,8 +16,9 @@ namespace {
 using boxoffice::Config;
 
 // Flags override the environment; both end up as variable name -> text.
-std::map<std::string, std::string> gather(const std::map<std::string, std::optional<std::string>>& flags,
-                                          const std::map<std::string, bool>& switches) {
+std::map<std::string, std::string> gather(
+    const std::map<std::string, std::optional<std::string>>& flags,
+    const std::map<std::string, bool>& switches) {
   std::map<std::string, std::string> values;
   for (const auto& s : boxoffice::settings())
     if (const char* v = std::getenv(s.env)) values[s.env] = v;
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
     }
   }
   std::optional<std::string> migrate_dir;
-  migrate->add_option("--data-dir", migrate_dir, "embedded store location [env: BOXOFFICE_DATA_DIR]");
+  migrate->add_option("--data-dir", migrate_dir,
+                      "embedded store location [env: BOXOFFICE_DATA_DIR]");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -51,8 +51,8 @@ class Conn {
     co_await stream_.async_connect(eps, asio::use_awaitable);
     stream_.socket().set_option(tcp::no_delay(true));
   }
-  asio::awaitable<std::pair<int, std::string>> call(http::verb verb, std::string target, std::string body,
-                                                     const std::string& token) {
+  asio::awaitable<std::pair<int, std::string>> call(http::verb verb, std::string target,
+                                                    std::string body, const std::string& token) {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "loadgen");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
@@ -70,13 +70,15 @@ class Conn {
   beast::flat_buffer buffer_;
 };
 
-std::string credentials_json(const std::string& email, const std::string& password, bool with_name) {
+std::string credentials_json(const std::string& email, const std::string& password,
+                             bool with_name) {
   json::object o{{"email", email}, {"password", password}};
   if (with_name) o["name"] = "Load";
   return json::serialize(o);
 }
 
-asio::awaitable<std::string> sign_in(Conn& c, const std::string& email, const std::string& password, bool create) {
+asio::awaitable<std::string> sign_in(Conn& c, const std::string& email, const std::string& password,
+                                     bool create) {
   if (create) {
     const std::string user = credentials_json(email, password, true);
     co_await c.call(http::verb::post, "/api/v1/users", user, "");
@@ -111,33 +113,43 @@ std::string arena_json(Plan& plan) {
 std::string show_json(long movie, long screen, std::time_t t) {
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  json::object show{{"movie_id", movie}, {"screen_id", screen}, {"starts_at", when}, {"prices", json::object{{"standard", 1000}}}};
+  json::object show{{"movie_id", movie},
+                    {"screen_id", screen},
+                    {"starts_at", when},
+                    {"prices", json::object{{"standard", 1000}}}};
   return json::serialize(show);
 }
 
 std::string seats_json(const Plan& plan, std::size_t first, int count) {
   json::array seats;
-  for (int k = 0; k < count; ++k) seats.emplace_back(plan.seat_ids[first + static_cast<std::size_t>(k)]);
+  for (int k = 0; k < count; ++k)
+    seats.emplace_back(plan.seat_ids[first + static_cast<std::size_t>(k)]);
   return json::serialize(json::object{{"seats", seats}});
 }
 
-std::string hold_json(const std::string& hold_id) { return json::serialize(json::object{{"hold_id", hold_id}}); }
+std::string hold_json(const std::string& hold_id) {
+  return json::serialize(json::object{{"hold_id", hold_id}});
+}
 
 asio::awaitable<void> setup(const Options& o, Plan& plan) {
   Conn c(co_await asio::this_coro::executor);
   co_await c.connect(o);
   const std::string admin = co_await sign_in(c, o.admin_email, o.admin_password, false);
-  auto [ms, mb] = co_await c.call(http::verb::post, "/api/v1/movies",
-                                  R"({"title":"Load Test","description":"","duration_minutes":60,"rating":"G"})", admin);
+  auto [ms, mb] = co_await c.call(
+      http::verb::post, "/api/v1/movies",
+      R"({"title":"Load Test","description":"","duration_minutes":60,"rating":"G"})", admin);
   if (ms != 201) throw std::runtime_error("create movie: " + mb);
   const long movie = json::parse(mb).at("id").as_int64();
   const std::string theater = arena_json(plan);
   auto [ts, tb] = co_await c.call(http::verb::post, "/api/v1/theaters", theater, admin);
   if (ts != 201) throw std::runtime_error("create theater: " + tb);
   const long screen = json::parse(tb).at("screens").at(0).at("id").as_int64();
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   for (int i = 0; i < o.shows; ++i) {
-    const std::string show = show_json(movie, screen, now + 86400 * 30 + i * 7200 + (std::rand() % 1000) * 86400);
+    const std::string show =
+        show_json(movie, screen, now + 86400 * 30 + i * 7200 + (std::rand() % 1000) * 86400);
     auto [ss, sb] = co_await c.call(http::verb::post, "/api/v1/shows", show, admin);
     if (ss != 201) throw std::runtime_error("create show: " + sb);
     plan.show_ids.push_back(json::parse(sb).at("id").as_int64());
@@ -166,8 +178,8 @@ asio::awaitable<void> virtual_user(const Options& o, const Plan& plan, int index
     const std::string hold_body = seats_json(plan, next, o.seats_per_booking);
     next += stride;
     const auto t0 = Clock::now();
-    auto [hs, hb] = co_await c.call(http::verb::post, "/api/v1/shows/" + std::to_string(show) + "/holds",
-                                    hold_body, token);
+    auto [hs, hb] = co_await c.call(
+        http::verb::post, "/api/v1/shows/" + std::to_string(show) + "/holds", hold_body, token);
     const auto t1 = Clock::now();
     stats.hold_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     if (hs != 201) {
@@ -212,7 +224,9 @@ int main(int argc, char** argv) {
   Plan plan;
   {
     asio::io_context ioc;
-    asio::co_spawn(ioc, setup(o, plan), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    asio::co_spawn(ioc, setup(o, plan), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
     ioc.run();
   }
   // Users sign in before the clock starts (argon2id is deliberately slow).
@@ -221,27 +235,39 @@ int main(int argc, char** argv) {
     asio::io_context ioc;
     const auto tag = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
     for (int i = 0; i < o.users; ++i) {
-      auto one = [](const Options& o, std::string email, std::string& out) -> asio::awaitable<void> {
+      auto one = [](const Options& o, std::string email,
+                    std::string& out) -> asio::awaitable<void> {
         Conn c(co_await asio::this_coro::executor);
         co_await c.connect(o);
         out = co_await sign_in(c, email, "load-password", true);
       };
-      asio::co_spawn(ioc, one(o, "load-" + tag + "-" + std::to_string(i) + "@bench.test", tokens[static_cast<std::size_t>(i)]),
-                     [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+      asio::co_spawn(ioc,
+                     one(o, "load-" + tag + "-" + std::to_string(i) + "@bench.test",
+                         tokens[static_cast<std::size_t>(i)]),
+                     [](std::exception_ptr e) {
+                       if (e) std::rethrow_exception(e);
+                     });
     }
     ioc.run();
   }
   std::vector<Stats> per_thread(static_cast<std::size_t>(o.threads));
   std::vector<std::thread> threads;
   const auto start = Clock::now() + std::chrono::milliseconds(200);
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(o.duration_s));
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
       asio::io_context ioc;
       for (int i = t; i < o.users; i += o.threads)
-        asio::co_spawn(ioc, virtual_user(o, plan, i, tokens[static_cast<std::size_t>(i)], start, end, per_thread[static_cast<std::size_t>(t)]),
+        asio::co_spawn(ioc,
+                       virtual_user(o, plan, i, tokens[static_cast<std::size_t>(i)], start, end,
+                                    per_thread[static_cast<std::size_t>(t)]),
                        [](std::exception_ptr e) {
-                         if (e) try { std::rethrow_exception(e); } catch (const std::exception& ex) { std::cerr << "user failed: " << ex.what() << "\n"; }
+                         if (e) try {
+                             std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                             std::cerr << "user failed: " << ex.what() << "\n";
+                           }
                        });
       ioc.run();
     });
@@ -256,10 +282,12 @@ int main(int argc, char** argv) {
     all.bookings += s.bookings;
     all.failures += s.failures;
   }
-  std::printf("duration_s=%.2f users=%d bookings=%ld tickets=%ld failures=%ld\n", secs, o.users, all.bookings, all.tickets, all.failures);
+  std::printf("duration_s=%.2f users=%d bookings=%ld tickets=%ld failures=%ld\n", secs, o.users,
+              all.bookings, all.tickets, all.failures);
   std::printf("tickets_per_s=%.0f bookings_per_s=%.0f\n", all.tickets / secs, all.bookings / secs);
-  std::printf("hold_ms p50=%.2f p99=%.2f max=%.2f\n", percentile(all.hold_ms, 0.5), percentile(all.hold_ms, 0.99), percentile(all.hold_ms, 1.0));
-  std::printf("confirm_ms p50=%.2f p99=%.2f max=%.2f\n", percentile(all.confirm_ms, 0.5), percentile(all.confirm_ms, 0.99),
-              percentile(all.confirm_ms, 1.0));
+  std::printf("hold_ms p50=%.2f p99=%.2f max=%.2f\n", percentile(all.hold_ms, 0.5),
+              percentile(all.hold_ms, 0.99), percentile(all.hold_ms, 1.0));
+  std::printf("confirm_ms p50=%.2f p99=%.2f max=%.2f\n", percentile(all.confirm_ms, 0.5),
+              percentile(all.confirm_ms, 0.99), percentile(all.confirm_ms, 1.0));
   return all.failures == 0 ? 0 : 1;
 }

@@ -48,7 +48,8 @@ asio::awaitable<void> watcher(std::string host, std::string port, long show, Sha
     auto eps = co_await r.async_resolve(host, port, asio::use_awaitable);
     co_await beast::get_lowest_layer(ws).async_connect(eps, asio::use_awaitable);
     beast::get_lowest_layer(ws).expires_never();
-    co_await ws.async_handshake(host, "/api/v1/shows/" + std::to_string(show) + "/live", asio::use_awaitable);
+    co_await ws.async_handshake(host, "/api/v1/shows/" + std::to_string(show) + "/live",
+                                asio::use_awaitable);
     beast::flat_buffer buf;
     co_await ws.async_read(buf, asio::use_awaitable);  // the snapshot
     buf.consume(buf.size());
@@ -71,8 +72,8 @@ asio::awaitable<void> watcher(std::string host, std::string port, long show, Sha
   }
 }
 
-std::string post(const std::string& host, const std::string& port, const std::string& target, const std::string& body,
-                 const std::string& token, int& status) {
+std::string post(const std::string& host, const std::string& port, const std::string& target,
+                 const std::string& body, const std::string& token, int& status) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.connect(tcp::resolver(ioc).resolve(host, port));
@@ -116,14 +117,17 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<asio::io_context>> ctxs;
   for (int t = 0; t < threads; ++t) ctxs.push_back(std::make_unique<asio::io_context>(1));
   for (int i = 0; i < sockets; ++i)
-    asio::co_spawn(*ctxs[static_cast<std::size_t>(i % threads)], watcher(host, port, show, s), asio::detached);
+    asio::co_spawn(*ctxs[static_cast<std::size_t>(i % threads)], watcher(host, port, show, s),
+                   asio::detached);
   std::vector<std::thread> runners;
   for (auto& c : ctxs) runners.emplace_back([&c] { c->run(); });
   const auto t0 = Clock::now();
-  while (s.connected.load() + s.failed.load() < sockets && Clock::now() - t0 < std::chrono::seconds(120))
+  while (s.connected.load() + s.failed.load() < sockets &&
+         Clock::now() - t0 < std::chrono::seconds(120))
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const double connect_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("sockets=%d connected=%d failed=%d connect_s=%.1f\n", sockets, s.connected.load(), s.failed.load(), connect_s);
+  std::printf("sockets=%d connected=%d failed=%d connect_s=%.1f\n", sockets, s.connected.load(),
+              s.failed.load(), connect_s);
   // RSS right after the connect storm, and once the server has settled (it returns freed
   // memory to the system every 10 s).
   for (int wait_s : {2, 10}) {
@@ -153,9 +157,13 @@ int main(int argc, char** argv) {
     lat = s.latencies_us;
   }
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))] / 1000.0; };
-  std::printf("change_delivered=%zu/%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", lat.size(), s.connected.load(), pct(0.5), pct(0.99),
-              lat.empty() ? 0.0 : lat.back() / 1000.0);
+  auto pct = [&](double p) {
+    return lat.empty()
+               ? 0.0
+               : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))] / 1000.0;
+  };
+  std::printf("change_delivered=%zu/%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", lat.size(),
+              s.connected.load(), pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back() / 1000.0);
   std::fflush(stdout);
   std::_Exit(0);  // the sockets close with the process
 }

@@ -50,9 +50,11 @@ void raise_file_limit() {
 
 std::string unsupported_backend(const Config& c) {
   if (!c.command_db_url.empty())
-    return "BOXOFFICE_COMMAND_DB_URL: the PostgreSQL backend is not available in this build yet; unset it to use the embedded store";
+    return "BOXOFFICE_COMMAND_DB_URL: the PostgreSQL backend is not available in this build yet; "
+           "unset it to use the embedded store";
   if (!c.redis_url.empty())
-    return "BOXOFFICE_REDIS_URL: the Redis coordinator is not available in this build yet; unset it to use in-process coordination";
+    return "BOXOFFICE_REDIS_URL: the Redis coordinator is not available in this build yet; unset "
+           "it to use in-process coordination";
   return {};
 }
 
@@ -95,7 +97,8 @@ int serve(const Config& config) {
 
   std::vector<std::string> route_names{"unmatched"};
   const auto routes = http::api_routes();
-  for (const auto& r : routes) route_names.push_back(std::string(http::method_name(r.method)) + " " + r.pattern);
+  for (const auto& r : routes)
+    route_names.push_back(std::string(http::method_name(r.method)) + " " + r.pattern);
   auto metrics = std::make_shared<Metrics>(route_names);
   metrics->set_pool_stats([store] {
     const PoolUsage u = store->pool_usage();
@@ -128,8 +131,10 @@ int serve(const Config& config) {
   LocalCoordinatorOptions co;
   co.holds.limits.max_held_per_user = static_cast<std::size_t>(config.max_held_seats_per_user);
   Coordinator coord = make_local_coordinator(server->executor(0), co);
-  AccountService accounts(store, coord, hasher, std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
-  CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows}, metrics);
+  AccountService accounts(store, coord, hasher,
+                          std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
+  CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows},
+                         metrics);
   BookingOptions bo;
   bo.hold_ttl = config.hold_ttl;
   bo.max_seats_per_hold = static_cast<std::size_t>(config.max_seats_per_hold);
@@ -139,18 +144,29 @@ int serve(const Config& config) {
   catalog.on_shows_removed([&booking] { booking.forget_shows(); });
   // Live updates: every seat change the registry reports goes to the show's WebSocket clients.
   auto hub = std::make_shared<live::LiveHub>(server->executor(0), std::chrono::milliseconds(5));
-  coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) { hub->publish(show_id, changes); });
+  coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) {
+    hub->publish(show_id, changes);
+  });
   server->on_shutdown([hub] { hub->close_all(); });
   server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
-  metrics->set_retained([&booking, hub, local = std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds)] {
+  metrics->set_retained([&booking, hub,
+                         local = std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds)] {
     Metrics::Retained r{{"seat_view_bytes", static_cast<double>(booking.cached_seat_view_bytes())},
                         {"show_infos", static_cast<double>(booking.cached_show_infos())},
                         {"live_channels", static_cast<double>(hub->channel_count())}};
     if (local) r.emplace_back("hold_registry_shows", static_cast<double>(local->show_count()));
     return r;
   });
-  http::Api api{accounts, catalog, booking, *metrics, *store, draining, *coord.rate_limiter, config.rate_limit_per_min,
-               config.auth_rate_limit_per_min, *hub};
+  http::Api api{accounts,
+                catalog,
+                booking,
+                *metrics,
+                *store,
+                draining,
+                *coord.rate_limiter,
+                config.rate_limit_per_min,
+                config.auth_rate_limit_per_min,
+                *hub};
 
   try {
     if (!config.admin_email.empty()) {
@@ -158,13 +174,15 @@ int serve(const Config& config) {
       if (!admin) {
         // A refused setting names its own variable (email or password), as every bad setting does.
         const Error& e = admin.error();
-        if (!e.fields.empty()) throw std::runtime_error(e.fields.front().field + ": " + e.fields.front().message);
+        if (!e.fields.empty())
+          throw std::runtime_error(e.fields.front().field + ": " + e.fields.front().message);
         throw std::runtime_error("BOXOFFICE_ADMIN_EMAIL: " + e.detail);
       }
     }
     if (config.demo) {
       auto seeded = run_startup(seed_demo_catalog(*store, catalog));
-      if (!seeded) throw std::runtime_error("BOXOFFICE_DEMO: seeding failed: " + seeded.error().detail);
+      if (!seeded)
+        throw std::runtime_error("BOXOFFICE_DEMO: seeding failed: " + seeded.error().detail);
       if (*seeded) logging::info("demo catalog seeded");
     }
   } catch (const std::exception& e) {
@@ -172,10 +190,11 @@ int serve(const Config& config) {
     return 1;
   }
 
-  logging::info("listening", {{"address", config.listen_host + ":" + std::to_string(server->port())},
-                              {"threads", std::to_string(config.threads)},
-                              {"store", "sqlite:" + config.data_dir},
-                              {"version", BOXOFFICE_VERSION}});
+  logging::info("listening",
+                {{"address", config.listen_host + ":" + std::to_string(server->port())},
+                 {"threads", std::to_string(config.threads)},
+                 {"store", "sqlite:" + config.data_dir},
+                 {"version", BOXOFFICE_VERSION}});
   server->run(api);
   // The I/O threads have stopped, their contexts still exist: finish the store's queued work
   // and stop the timers now, so nothing posts into a destroyed context.

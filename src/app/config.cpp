@@ -45,35 +45,44 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = {
       {"BOXOFFICE_LISTEN", "--listen", "address:port to serve on (default 127.0.0.1:8080)"},
       {"BOXOFFICE_DATA_DIR", "--data-dir", "embedded store location (default ./data)"},
-      {"BOXOFFICE_COMMAND_DB_URL", "--command-db-url", "PostgreSQL for writes; unset means embedded"},
-      {"BOXOFFICE_QUERY_DB_URL", "--query-db-url", "PostgreSQL for reads (default: the command DB)"},
+      {"BOXOFFICE_COMMAND_DB_URL", "--command-db-url",
+       "PostgreSQL for writes; unset means embedded"},
+      {"BOXOFFICE_QUERY_DB_URL", "--query-db-url",
+       "PostgreSQL for reads (default: the command DB)"},
       {"BOXOFFICE_DB_MAX_CONNS", "--db-max-conns", "pool upper bound per instance (default 100)"},
       {"BOXOFFICE_DB_MIN_CONNS", "--db-min-conns", "pool lower bound per instance (default 20)"},
       {"BOXOFFICE_DB_CONN_LIFETIME", "--db-conn-lifetime", "connection recycling age (default 1h)"},
       {"BOXOFFICE_DB_IDLE_TIMEOUT", "--db-idle-timeout", "idle connection timeout (default 30m)"},
       {"BOXOFFICE_REDIS_URL", "--redis-url", "redis://host:port or a comma list of cluster seeds"},
       {"BOXOFFICE_HOLD_TTL", "--hold-ttl", "seat hold length (default 10s)"},
-      {"BOXOFFICE_MAX_SEATS_PER_HOLD", "--max-seats-per-hold", "seats per hold at most (default 10)"},
+      {"BOXOFFICE_MAX_SEATS_PER_HOLD", "--max-seats-per-hold",
+       "seats per hold at most (default 10)"},
       {"BOXOFFICE_MAX_HELD_SEATS_PER_USER", "--max-held-seats-per-user",
        "seats one user may hold in one show at once, across holds (default 10)"},
       {"BOXOFFICE_CACHE_TTL_SEATS", "--cache-ttl-seats", "seat map cache TTL (default 5s)"},
       {"BOXOFFICE_CACHE_TTL_SHOWS", "--cache-ttl-shows", "show list cache TTL (default 30s)"},
       {"BOXOFFICE_CACHE_TTL_MOVIES", "--cache-ttl-movies", "movie list cache TTL (default 60s)"},
-      {"BOXOFFICE_RATE_LIMIT_PER_MIN", "--rate-limit-per-min", "requests per client IP per minute (default 5000)"},
+      {"BOXOFFICE_RATE_LIMIT_PER_MIN", "--rate-limit-per-min",
+       "requests per client IP per minute (default 5000)"},
       {"BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN", "--auth-rate-limit-per-min",
        "sign-ins and registrations per client IP and per account per minute (default 20)"},
-      {"BOXOFFICE_TRUSTED_PROXIES", "--trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed"},
+      {"BOXOFFICE_TRUSTED_PROXIES", "--trusted-proxies",
+       "comma-separated CIDRs whose X-Forwarded-For is believed"},
       {"BOXOFFICE_THREADS", "--threads", "I/O threads (default: number of cores)"},
       {"BOXOFFICE_ADMIN_EMAIL", "--admin-email", "ensure an admin account with this email"},
       {"BOXOFFICE_ADMIN_PASSWORD", "--admin-password", "password of that admin account"},
       {"BOXOFFICE_DEMO", "--demo", "1: seed a demo catalog into an empty store", true},
       {"BOXOFFICE_LOG_LEVEL", "--log-level", "debug, info, warn or error (default info)"},
-      {"BOXOFFICE_HEADER_TIMEOUT", "--header-timeout", "time allowed to send request headers (default 10s)"},
+      {"BOXOFFICE_HEADER_TIMEOUT", "--header-timeout",
+       "time allowed to send request headers (default 10s)"},
       {"BOXOFFICE_IDLE_TIMEOUT", "--idle-timeout", "keep-alive idle timeout (default 60s)"},
-      {"BOXOFFICE_MAX_CONNECTIONS", "--max-connections", "concurrent connections at most (default 10000)"},
-      {"BOXOFFICE_MAX_BODY_BYTES", "--max-body-bytes", "request body limit in bytes (default 1048576)"},
+      {"BOXOFFICE_MAX_CONNECTIONS", "--max-connections",
+       "concurrent connections at most (default 10000)"},
+      {"BOXOFFICE_MAX_BODY_BYTES", "--max-body-bytes",
+       "request body limit in bytes (default 1048576)"},
       {"BOXOFFICE_SESSION_TTL", "--session-ttl", "session token lifetime (default 24h)"},
-      {"BOXOFFICE_SHUTDOWN_TIMEOUT", "--shutdown-timeout", "time to finish in-flight requests on SIGTERM (default 10s)"},
+      {"BOXOFFICE_SHUTDOWN_TIMEOUT", "--shutdown-timeout",
+       "time to finish in-flight requests on SIGTERM (default 10s)"},
   };
   return all;
 }
@@ -86,11 +95,16 @@ std::optional<Millis> parse_duration(std::string_view text) {
   if (!n) return std::nullopt;
   const auto unit = text.substr(i);
   std::int64_t ms = 0;
-  if (unit == "ms") ms = *n;
-  else if (unit == "s") ms = *n * 1000;
-  else if (unit == "m") ms = *n * 60'000;
-  else if (unit == "h") ms = *n * 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    ms = *n;
+  else if (unit == "s")
+    ms = *n * 1000;
+  else if (unit == "m")
+    ms = *n * 60'000;
+  else if (unit == "h")
+    ms = *n * 3'600'000;
+  else
+    return std::nullopt;
   return Millis(ms);
 }
 
@@ -122,7 +136,8 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     auto it = values.find(var);
     return it == values.end() ? nullptr : &it->second;
   };
-  auto duration = [&](const char* var, Millis& out, Millis min, Millis max) -> std::optional<Error> {
+  auto duration = [&](const char* var, Millis& out, Millis min,
+                      Millis max) -> std::optional<Error> {
     const std::string* v = get(var);
     if (!v) return std::nullopt;
     auto d = parse_duration(*v);
@@ -131,20 +146,23 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     out = *d;
     return std::nullopt;
   };
-  auto integer = [&](const char* var, auto& out, std::int64_t min, std::int64_t max) -> std::optional<Error> {
+  auto integer = [&](const char* var, auto& out, std::int64_t min,
+                     std::int64_t max) -> std::optional<Error> {
     const std::string* v = get(var);
     if (!v) return std::nullopt;
     auto n = parse_int(*v);
     if (!n) return bad(var, "'" + *v + "' is not a whole number");
     if (*n < min || *n > max)
-      return bad(var, "'" + *v + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return bad(var, "'" + *v + "' must be between " + std::to_string(min) + " and " +
+                          std::to_string(max));
     out = static_cast<std::remove_reference_t<decltype(out)>>(*n);
     return std::nullopt;
   };
   using namespace std::chrono_literals;
   const Millis day = 24h;
   std::optional<Error> e;
-  if (const std::string* v = get("BOXOFFICE_LISTEN"); v && !parse_listen(*v, c.listen_host, c.listen_port))
+  if (const std::string* v = get("BOXOFFICE_LISTEN");
+      v && !parse_listen(*v, c.listen_host, c.listen_port))
     return bad("BOXOFFICE_LISTEN", "'" + *v + "' is not address:port with a port from 0 to 65535");
   if (const std::string* v = get("BOXOFFICE_DATA_DIR")) {
     if (v->empty()) return bad("BOXOFFICE_DATA_DIR", "must not be empty");
@@ -154,7 +172,8 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     if (const std::string* v = get(var); v && !v->empty()) {
       if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0)
         return bad(var, "must be a postgresql:// URL");
-      (std::string_view(var) == "BOXOFFICE_COMMAND_DB_URL" ? c.command_db_url : c.query_db_url) = *v;
+      (std::string_view(var) == "BOXOFFICE_COMMAND_DB_URL" ? c.command_db_url : c.query_db_url) =
+          *v;
     }
   }
   if (!c.query_db_url.empty() && c.command_db_url.empty())
@@ -169,7 +188,8 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     for (auto node : split_list(*v)) {
       if (node.rfind("redis://", 0) == 0) node.remove_prefix(8);
       const auto colon = node.rfind(':');
-      const auto port = colon == std::string_view::npos ? std::nullopt : parse_int(node.substr(colon + 1));
+      const auto port =
+          colon == std::string_view::npos ? std::nullopt : parse_int(node.substr(colon + 1));
       if (colon == 0 || !port || *port < 1 || *port > 65535)
         return bad("BOXOFFICE_REDIS_URL", "'" + std::string(node) + "' is not redis://host:port");
     }
@@ -177,18 +197,23 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   }
   if ((e = duration("BOXOFFICE_HOLD_TTL", c.hold_ttl, 100ms, day))) return *e;
   if ((e = integer("BOXOFFICE_MAX_SEATS_PER_HOLD", c.max_seats_per_hold, 1, 100))) return *e;
-  if ((e = integer("BOXOFFICE_MAX_HELD_SEATS_PER_USER", c.max_held_seats_per_user, 1, 10000))) return *e;
+  if ((e = integer("BOXOFFICE_MAX_HELD_SEATS_PER_USER", c.max_held_seats_per_user, 1, 10000)))
+    return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_SEATS", c.cache_ttl_seats, 0ms, day))) return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_SHOWS", c.cache_ttl_shows, 0ms, day))) return *e;
   if ((e = duration("BOXOFFICE_CACHE_TTL_MOVIES", c.cache_ttl_movies, 0ms, day))) return *e;
-  if ((e = integer("BOXOFFICE_RATE_LIMIT_PER_MIN", c.rate_limit_per_min, 1, 100'000'000))) return *e;
-  if ((e = integer("BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN", c.auth_rate_limit_per_min, 1, 100'000'000))) return *e;
+  if ((e = integer("BOXOFFICE_RATE_LIMIT_PER_MIN", c.rate_limit_per_min, 1, 100'000'000)))
+    return *e;
+  if ((e = integer("BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN", c.auth_rate_limit_per_min, 1, 100'000'000)))
+    return *e;
   if (const std::string* v = get("BOXOFFICE_TRUSTED_PROXIES")) {
     for (auto raw : split_list(*v)) {
       const auto item = trim_spaces(raw);
       if (item.empty()) continue;
       auto cidr = parse_cidr(item);
-      if (!cidr) return bad("BOXOFFICE_TRUSTED_PROXIES", "'" + std::string(item) + "' is not a CIDR such as 10.0.0.0/8");
+      if (!cidr)
+        return bad("BOXOFFICE_TRUSTED_PROXIES",
+                   "'" + std::string(item) + "' is not a CIDR such as 10.0.0.0/8");
       c.trusted_proxies.push_back(*cidr);
     }
   }
@@ -197,23 +222,31 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   if (const std::string* v = get("BOXOFFICE_ADMIN_PASSWORD")) c.admin_password = *v;
   if (c.admin_email.empty() != c.admin_password.empty())
     return bad(c.admin_email.empty() ? "BOXOFFICE_ADMIN_EMAIL" : "BOXOFFICE_ADMIN_PASSWORD",
-               "must be set together with " +
-                   std::string(c.admin_email.empty() ? "BOXOFFICE_ADMIN_PASSWORD" : "BOXOFFICE_ADMIN_EMAIL"));
+               "must be set together with " + std::string(c.admin_email.empty()
+                                                              ? "BOXOFFICE_ADMIN_PASSWORD"
+                                                              : "BOXOFFICE_ADMIN_EMAIL"));
   if (!c.admin_password.empty() && c.admin_password.size() < 8)
     return bad("BOXOFFICE_ADMIN_PASSWORD", "must be at least 8 characters");
   if (const std::string* v = get("BOXOFFICE_DEMO")) {
-    if (*v == "1" || *v == "true") c.demo = true;
-    else if (*v == "0" || *v == "false" || v->empty()) c.demo = false;
-    else return bad("BOXOFFICE_DEMO", "'" + *v + "' must be 1 or 0");
+    if (*v == "1" || *v == "true")
+      c.demo = true;
+    else if (*v == "0" || *v == "false" || v->empty())
+      c.demo = false;
+    else
+      return bad("BOXOFFICE_DEMO", "'" + *v + "' must be 1 or 0");
   }
-  if (const std::string* v = get("BOXOFFICE_LOG_LEVEL"); v && !logging::parse_level(*v, c.log_level))
+  if (const std::string* v = get("BOXOFFICE_LOG_LEVEL");
+      v && !logging::parse_level(*v, c.log_level))
     return bad("BOXOFFICE_LOG_LEVEL", "'" + *v + "' must be debug, info, warn or error");
   if ((e = duration("BOXOFFICE_HEADER_TIMEOUT", c.header_timeout, 100ms, day))) return *e;
   if ((e = duration("BOXOFFICE_IDLE_TIMEOUT", c.idle_timeout, 100ms, day))) return *e;
   if ((e = integer("BOXOFFICE_MAX_CONNECTIONS", c.max_connections, 1, 1'000'000))) return *e;
-  if ((e = integer("BOXOFFICE_MAX_BODY_BYTES", c.max_body_bytes, 1024, 64 * 1024 * 1024))) return *e;
+  if ((e = integer("BOXOFFICE_MAX_BODY_BYTES", c.max_body_bytes, 1024, 64 * 1024 * 1024)))
+    return *e;
   if ((e = duration("BOXOFFICE_SESSION_TTL", c.session_ttl, 1s, 365 * day))) return *e;
-  if ((e = duration("BOXOFFICE_SHUTDOWN_TIMEOUT", c.shutdown_timeout, 0ms, std::chrono::minutes(10)))) return *e;
+  if ((e = duration("BOXOFFICE_SHUTDOWN_TIMEOUT", c.shutdown_timeout, 0ms,
+                    std::chrono::minutes(10))))
+    return *e;
   return c;
 }
 

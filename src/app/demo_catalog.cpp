@@ -10,10 +10,30 @@ boost::asio::awaitable<Result<bool>> seed_demo_catalog(Store& store, CatalogServ
   if (!existing->items.empty()) co_return false;
 
   const std::vector<Movie> movies = {
-      {0, "The Last Premiere", "A projectionist races to save opening night.", 118, "PG-13", {"drama", "thriller"}},
-      {0, "Orbit of Ashes", "Two rival crews share one failing space station.", 134, "PG-13", {"sci-fi", "action"}},
-      {0, "Paper Lanterns", "An animated journey down a river of lights.", 96, "G", {"animation", "family"}},
-      {0, "Midnight Encore", "A concert film recorded on the final night of a world tour.", 105, "PG", {"music", "documentary"}},
+      {0,
+       "The Last Premiere",
+       "A projectionist races to save opening night.",
+       118,
+       "PG-13",
+       {"drama", "thriller"}},
+      {0,
+       "Orbit of Ashes",
+       "Two rival crews share one failing space station.",
+       134,
+       "PG-13",
+       {"sci-fi", "action"}},
+      {0,
+       "Paper Lanterns",
+       "An animated journey down a river of lights.",
+       96,
+       "G",
+       {"animation", "family"}},
+      {0,
+       "Midnight Encore",
+       "A concert film recorded on the final night of a world tour.",
+       105,
+       "PG",
+       {"music", "documentary"}},
       {0, "The Quiet Heist", "Nobody speaks; everybody steals.", 112, "R", {"crime", "comedy"}},
   };
   std::vector<Id> movie_ids;
@@ -32,12 +52,18 @@ boost::asio::awaitable<Result<bool>> seed_demo_catalog(Store& store, CatalogServ
     a.insert(a.end(), b.begin(), b.end());
     return a;
   };
-  NewTheater grand{"Grand Palace", "Springfield", "America/New_York",
-                   {{"Hall 1", concat(rows('A', 'P', 28, "standard"), rows('Q', 'T', 28, "premium"))},
-                    {"Studio 2", concat(rows('A', 'F', 12, "standard"), rows('G', 'H', 10, "premium"))}}};
-  NewTheater riverside{"Riverside Cinema", "Shelbyville", "Europe/Berlin",
-                       {{"Screen 1", concat(rows('A', 'J', 16, "standard"), rows('K', 'L', 14, "premium"))},
-                        {"Screen 2", rows('A', 'H', 14, "standard")}}};
+  NewTheater grand{
+      "Grand Palace",
+      "Springfield",
+      "America/New_York",
+      {{"Hall 1", concat(rows('A', 'P', 28, "standard"), rows('Q', 'T', 28, "premium"))},
+       {"Studio 2", concat(rows('A', 'F', 12, "standard"), rows('G', 'H', 10, "premium"))}}};
+  NewTheater riverside{
+      "Riverside Cinema",
+      "Shelbyville",
+      "Europe/Berlin",
+      {{"Screen 1", concat(rows('A', 'J', 16, "standard"), rows('K', 'L', 14, "premium"))},
+       {"Screen 2", rows('A', 'H', 14, "standard")}}};
   struct DemoScreen {
     Id id;
     std::shared_ptr<const tz::Zone> zone;
@@ -49,7 +75,9 @@ boost::asio::awaitable<Result<bool>> seed_demo_catalog(Store& store, CatalogServ
     auto created = co_await catalog.create_theater(*t);
     if (!created) co_return created.error();
     auto zone = tz::load_zone(created->timezone);
-    if (!zone) co_return Error::unavailable("time zone " + created->timezone + " is not installed (package tzdata)");
+    if (!zone)
+      co_return Error::unavailable("time zone " + created->timezone +
+                                   " is not installed (package tzdata)");
     for (const auto& s : created->screens) screens.push_back({s.id, zone, currency});
   }
 
@@ -67,7 +95,8 @@ boost::asio::awaitable<Result<bool>> seed_demo_catalog(Store& store, CatalogServ
         NewShow s;
         s.movie_id = movie_ids[next_movie++ % movie_ids.size()];
         s.screen_id = screen.id;
-        s.starts_at = local - tz::utc_offset(*screen.zone, local - tz::utc_offset(*screen.zone, local));
+        s.starts_at =
+            local - tz::utc_offset(*screen.zone, local - tz::utc_offset(*screen.zone, local));
         s.prices = {{"standard", 1200}, {"premium", 1800}};
         s.currency = screen.currency;
         auto created = co_await catalog.create_show(s);

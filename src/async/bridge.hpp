@@ -32,9 +32,8 @@ asio::awaitable<R> await_callback(Start start) {
         auto ex = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         start(Deliver<R>([shared, ex](R value) mutable {
-          asio::post(ex, [shared, value = std::move(value)]() mutable {
-            (*shared)(std::move(value));
-          });
+          asio::post(ex,
+                     [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
         }));
       },
       asio::use_awaitable, std::move(start));
@@ -45,7 +44,8 @@ template <class Executor, class Fn>
 asio::awaitable<std::invoke_result_t<Fn>> run_on(Executor executor, Fn fn) {
   using R = std::invoke_result_t<Fn>;
   auto start = [executor, fn = std::move(fn)](Deliver<R> deliver) mutable {
-    asio::post(executor, [fn = std::move(fn), deliver = std::move(deliver)]() mutable { deliver(fn()); });
+    asio::post(executor,
+               [fn = std::move(fn), deliver = std::move(deliver)]() mutable { deliver(fn()); });
   };
   return await_callback<R>(std::move(start));
 }

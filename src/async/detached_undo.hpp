@@ -22,7 +22,9 @@ class DetachedUndo {
   // own deadline (hold confirmations, idempotency marks) covers that case.
   ~DetachedUndo() {
     if (!undo_) return;
-    if (auto* io = ex_.target<boost::asio::io_context::executor_type>(); io && io->context().stopped()) return;
+    if (auto* io = ex_.target<boost::asio::io_context::executor_type>();
+        io && io->context().stopped())
+      return;
     boost::asio::co_spawn(ex_, undo_(), boost::asio::detached);
   }
   void dismiss() { undo_ = nullptr; }

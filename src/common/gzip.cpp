@@ -35,8 +35,10 @@ bool accepts_gzip(std::string_view header) {
     std::string_view item = header.substr(pos, end - pos);
     pos = end + 1;
     std::string_view coding = item.substr(0, item.find(';'));
-    while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.front()))) coding.remove_prefix(1);
-    while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.back()))) coding.remove_suffix(1);
+    while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.front())))
+      coding.remove_prefix(1);
+    while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.back())))
+      coding.remove_suffix(1);
     std::string lower;
     for (char c : coding) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower != "gzip" && lower != "x-gzip" && lower != "*") continue;
@@ -48,7 +50,8 @@ bool accepts_gzip(std::string_view header) {
     std::string_view v = params.substr(qv + 2);
     // q=0, q=0.0, q=0.000 refuse; anything else accepts.
     bool zero = !v.empty() && v.front() == '0';
-    for (std::size_t i = 1; zero && i < v.size() && !std::isspace(static_cast<unsigned char>(v[i])); ++i)
+    for (std::size_t i = 1; zero && i < v.size() && !std::isspace(static_cast<unsigned char>(v[i]));
+         ++i)
       if (v[i] != '.' && v[i] != '0') zero = false;
     return !zero;
   }

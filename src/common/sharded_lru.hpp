@@ -9,8 +9,8 @@
 #include <functional>
 #include <list>
 #include <mutex>
-#include <unordered_map>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 namespace boxoffice {
@@ -73,7 +73,8 @@ class ShardedLru {
   }
 
   void put(const Key& key, Value value) {
-    upsert(key, [&] { return Value{}; }, [&](Value& v) { v = std::move(value); });
+    upsert(
+        key, [&] { return Value{}; }, [&](Value& v) { v = std::move(value); });
   }
 
   bool erase(const Key& key) {

@@ -45,9 +45,8 @@ class HoldRegistry {
   virtual asio::awaitable<Status> release(Id show_id, std::string hold_id, Id user_id) = 0;
   // Two-phase confirm: the ticket's hold reverts by itself after `deadline` unless
   // finish_confirm gives the store's verdict first.
-  virtual asio::awaitable<Result<ConfirmTicket>> begin_confirm(Id show_id, std::string hold_id,
-                                                               Id user_id,
-                                                               std::chrono::milliseconds deadline) = 0;
+  virtual asio::awaitable<Result<ConfirmTicket>> begin_confirm(
+      Id show_id, std::string hold_id, Id user_id, std::chrono::milliseconds deadline) = 0;
   // taken: for ConfirmOutcome::taken, the seats the store has booked already.
   virtual asio::awaitable<void> finish_confirm(Id show_id, ConfirmTicket ticket,
                                                ConfirmOutcome outcome,
@@ -56,7 +55,7 @@ class HoldRegistry {
   virtual asio::awaitable<void> mark_free(Id show_id, std::vector<std::string> seats) = 0;
   // Status of each seat of `seat_ids`, in order, with the version they were read at.
   virtual asio::awaitable<Result<SeatSnapshot>> statuses(Id show_id,
-                                                        std::span<const std::string> seat_ids) = 0;
+                                                         std::span<const std::string> seat_ids) = 0;
   // Changes with every seat change of the show (never repeats a value): cached views of the
   // show's seats are valid while it stays the same.
   virtual asio::awaitable<std::uint64_t> version(Id show_id) = 0;
@@ -75,7 +74,8 @@ class Cache {
  public:
   virtual ~Cache() = default;
   virtual asio::awaitable<Bytes> get(std::string key) = 0;  // nullptr on a miss
-  virtual asio::awaitable<void> put(std::string key, Bytes value, std::chrono::milliseconds ttl) = 0;
+  virtual asio::awaitable<void> put(std::string key, Bytes value,
+                                    std::chrono::milliseconds ttl) = 0;
   virtual asio::awaitable<void> erase(std::string key) = 0;
   virtual asio::awaitable<std::uint64_t> generation(std::string ns) = 0;
   virtual asio::awaitable<void> bump(std::string ns) = 0;
@@ -97,8 +97,8 @@ class IdempotencyGuard {
  public:
   virtual ~IdempotencyGuard() = default;
   // nullopt: another request holds the key.
-  virtual asio::awaitable<std::optional<std::uint64_t>> try_begin(Id user_id, std::string key,
-                                                                  std::chrono::milliseconds ttl) = 0;
+  virtual asio::awaitable<std::optional<std::uint64_t>> try_begin(
+      Id user_id, std::string key, std::chrono::milliseconds ttl) = 0;
   virtual asio::awaitable<void> end(Id user_id, std::string key, std::uint64_t token) = 0;
 };
 

@@ -13,9 +13,11 @@ constexpr std::size_t kMaxGenres = 20;
 constexpr std::size_t kMaxGenre = 50;
 constexpr int kMaxDuration = 1000;
 
-void check_text(std::vector<FieldError>& errors, const char* field, const std::string& v, std::size_t min, std::size_t max) {
+void check_text(std::vector<FieldError>& errors, const char* field, const std::string& v,
+                std::size_t min, std::size_t max) {
   if (v.size() < min || v.size() > max || !valid_text(v))
-    errors.push_back({field, "must be " + std::to_string(min) + " to " + std::to_string(max) + " characters of text"});
+    errors.push_back({field, "must be " + std::to_string(min) + " to " + std::to_string(max) +
+                                 " characters of text"});
 }
 
 // A title is what lists show: one of only white space or invisible characters shows nothing.

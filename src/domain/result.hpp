@@ -73,22 +73,28 @@ Errc problem_status(Problem p);
 struct Error {
   Errc code = Errc::internal;
   Problem problem = Problem::internal;
-  std::string detail;  // human-readable, specific to this occurrence
-  std::vector<FieldError> fields;   // 422
-  std::vector<std::string> seats;   // 409 seat-unavailable
-  int retry_after_s = 0;            // 429 and 503: sent as Retry-After when > 0
+  std::string detail;              // human-readable, specific to this occurrence
+  std::vector<FieldError> fields;  // 422
+  std::vector<std::string> seats;  // 409 seat-unavailable
+  int retry_after_s = 0;           // 429 and 503: sent as Retry-After when > 0
 
   std::string_view slug() const { return problem_slug(problem); }
 
   static Error make(Problem p, std::string detail) {
     return Error{problem_status(p), p, std::move(detail), {}, {}, 0};
   }
-  static Error bad_request(std::string detail) { return make(Problem::bad_request, std::move(detail)); }
-  static Error unauthorized(std::string detail) { return make(Problem::unauthorized, std::move(detail)); }
+  static Error bad_request(std::string detail) {
+    return make(Problem::bad_request, std::move(detail));
+  }
+  static Error unauthorized(std::string detail) {
+    return make(Problem::unauthorized, std::move(detail));
+  }
   static Error forbidden(std::string detail) { return make(Problem::forbidden, std::move(detail)); }
   static Error not_found(std::string detail) { return make(Problem::not_found, std::move(detail)); }
   static Error conflict(Problem p, std::string detail) { return make(p, std::move(detail)); }
-  static Error unavailable(std::string detail) { return make(Problem::unavailable, std::move(detail)); }
+  static Error unavailable(std::string detail) {
+    return make(Problem::unavailable, std::move(detail));
+  }
   static Error overloaded(std::string detail, int retry_after_s) {
     Error e = make(Problem::overloaded, std::move(detail));
     e.retry_after_s = retry_after_s;
@@ -132,6 +138,8 @@ class [[nodiscard]] Result {
 };
 
 using Status = Result<Unit>;
-inline Status ok_status() { return Unit{}; }
+inline Status ok_status() {
+  return Unit{};
+}
 
 }  // namespace boxoffice

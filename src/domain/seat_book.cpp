@@ -6,9 +6,12 @@ namespace boxoffice {
 
 std::string_view seat_status_name(SeatStatus s) {
   switch (s) {
-    case SeatStatus::available: return "available";
-    case SeatStatus::held: return "held";
-    case SeatStatus::booked: return "booked";
+    case SeatStatus::available:
+      return "available";
+    case SeatStatus::held:
+      return "held";
+    case SeatStatus::booked:
+      return "booked";
   }
   return "available";
 }
@@ -49,10 +52,10 @@ Result<HoldInfo> SeatBook::try_hold(HoldInfo hold, std::int64_t now_ms,
   }
   const std::size_t already = held_by(hold.user_id);
   if (limits_.max_held_per_user > 0 && already + hold.seats.size() > limits_.max_held_per_user) {
-    return Error::conflict(Problem::hold_limit,
-                           "one account may hold at most " +
-                               std::to_string(limits_.max_held_per_user) +
-                               " seats of a show at once; you hold " + std::to_string(already));
+    return Error::conflict(Problem::hold_limit, "one account may hold at most " +
+                                                    std::to_string(limits_.max_held_per_user) +
+                                                    " seats of a show at once; you hold " +
+                                                    std::to_string(already));
   }
   if (holds_.count(hold.id) || ended_.count(id_hash(hold.id)))
     return Error::internal("hold id collision");
@@ -64,7 +67,8 @@ Result<HoldInfo> SeatBook::try_hold(HoldInfo hold, std::int64_t now_ms,
   deadlines_.emplace(hold.expires_at_ms, hold.id);
   const std::int64_t deadline = hold.expires_at_ms;
   std::string id = hold.id;
-  auto [it, inserted] = holds_.emplace(std::move(id), Entry{std::move(hold), HoldPhase::live, 0, deadline});
+  auto [it, inserted] =
+      holds_.emplace(std::move(id), Entry{std::move(hold), HoldPhase::live, 0, deadline});
   return it->second.info;
 }
 
@@ -132,7 +136,8 @@ Result<ConfirmTicket> SeatBook::begin_confirm(std::string_view hold_id, Id user_
         return Error::conflict(Problem::hold_expired, "the hold was already used for a booking");
       case HoldPhase::released:
         return Error::conflict(Problem::hold_expired, "the hold was released");
-      default: return Error::conflict(Problem::hold_expired, "the hold has expired");
+      default:
+        return Error::conflict(Problem::hold_expired, "the hold has expired");
     }
   }
   Entry& e = it->second;
@@ -202,8 +207,7 @@ void SeatBook::expire(std::int64_t now_ms, std::vector<SeatChange>& changes) {
 }
 
 std::int64_t SeatBook::next_expiry_ms() const {
-  return deadlines_.empty() ? std::numeric_limits<std::int64_t>::max()
-                            : deadlines_.begin()->first;
+  return deadlines_.empty() ? std::numeric_limits<std::int64_t>::max() : deadlines_.begin()->first;
 }
 
 std::vector<HoldInfo> SeatBook::holds_of(Id user_id) const {

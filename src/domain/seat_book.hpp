@@ -131,7 +131,7 @@ class SeatBook {
   std::unordered_set<std::string> booked_;
   // Live and confirming holds only; bounded by the seats (each hold holds at least one).
   std::unordered_map<std::string, Entry> holds_;
-  std::unordered_map<Id, std::size_t> held_per_user_;  // seats in live/confirming holds
+  std::unordered_map<Id, std::size_t> held_per_user_;   // seats in live/confirming holds
   std::multimap<std::int64_t, std::string> deadlines_;  // deadline -> hold id
   // Ended holds by id hash, forgotten after limits_.tombstone_ms (oldest first from the deque).
   std::unordered_map<std::uint64_t, Tombstone> ended_;

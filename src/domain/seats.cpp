@@ -45,7 +45,8 @@ std::vector<FieldError> validate_rows(std::span<const SeatRow> rows, std::string
     else if (!seen.insert(r.row).second)
       errors.push_back({prefix + ".row", "row " + r.row + " appears twice"});
     if (r.seats < 1 || r.seats > kMaxSeatsPerRow)
-      errors.push_back({prefix + ".seats", "must be between 1 and " + std::to_string(kMaxSeatsPerRow)});
+      errors.push_back(
+          {prefix + ".seats", "must be between 1 and " + std::to_string(kMaxSeatsPerRow)});
     if (!valid_category(r.category))
       errors.push_back({prefix + ".category", "must be 1-32 characters of a-z, 0-9, '_' or '-'"});
   }
@@ -55,7 +56,8 @@ std::vector<FieldError> validate_rows(std::span<const SeatRow> rows, std::string
 std::vector<Seat> expand_rows(std::span<const SeatRow> rows) {
   std::vector<Seat> seats;
   for (const SeatRow& r : rows)
-    for (int n = 1; n <= r.seats; ++n) seats.push_back({r.row + std::to_string(n), r.row, n, r.category});
+    for (int n = 1; n <= r.seats; ++n)
+      seats.push_back({r.row + std::to_string(n), r.row, n, r.category});
   return seats;
 }
 

@@ -21,6 +21,7 @@ struct RateDecision {
 
 // Counts one request at now_ms against `limit` per `window_ms` and says whether it may pass.
 // Refused requests are not counted.
-RateDecision hit_window(WindowCounter& c, std::int64_t limit, std::int64_t window_ms, std::int64_t now_ms);
+RateDecision hit_window(WindowCounter& c, std::int64_t limit, std::int64_t window_ms,
+                        std::int64_t now_ms);
 
 }  // namespace boxoffice

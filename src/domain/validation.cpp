@@ -50,18 +50,20 @@ std::optional<std::string> unbase64url(std::string_view in) {
 // replaced ZWL (2024), SLE replaced SLL, XAD was added (2025); HRK (2023) and BGN (2026) gave
 // way to the euro and CUC was withdrawn. Amendments are rare; update the list when one lands.
 constexpr std::array<std::string_view, 178> kIso4217 = {
-    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD", "BIF", "BMD", "BND",
-    "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY",
-    "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP",
-    "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD",
-    "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP",
-    "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN",
-    "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN",
-    "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD",
-    "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX",
-    "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAD", "XAF", "XAG", "XAU", "XBA",
-    "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR",
-    "ZMW", "ZWG",
+    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD",
+    "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
+    "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF",
+    "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP",
+    "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR",
+    "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT",
+    "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP",
+    "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR",
+    "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB",
+    "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN",
+    "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH",
+    "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAD",
+    "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG", "XDR", "XOF", "XPD", "XPF",
+    "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG",
 };
 static_assert(std::is_sorted(kIso4217.begin(), kIso4217.end()));
 
@@ -70,9 +72,12 @@ static_assert(std::is_sorted(kIso4217.begin(), kIso4217.end()));
 std::optional<std::string> password_problem(std::string_view password) {
   const auto chars = text::code_point_count(password);
   if (!chars) return "must be valid UTF-8 text";
-  if (*chars < kMinPasswordLength) return "must be at least " + std::to_string(kMinPasswordLength) + " characters";
-  if (*chars > kMaxPasswordLength) return "must be at most " + std::to_string(kMaxPasswordLength) + " characters";
-  if (password.size() > kMaxPasswordBytes) return "must be at most " + std::to_string(kMaxPasswordBytes) + " bytes";
+  if (*chars < kMinPasswordLength)
+    return "must be at least " + std::to_string(kMinPasswordLength) + " characters";
+  if (*chars > kMaxPasswordLength)
+    return "must be at most " + std::to_string(kMaxPasswordLength) + " characters";
+  if (password.size() > kMaxPasswordBytes)
+    return "must be at most " + std::to_string(kMaxPasswordBytes) + " bytes";
   return std::nullopt;
 }
 
@@ -80,10 +85,12 @@ std::optional<std::string> email_problem(std::string_view e) {
   const std::string shape = "must be a valid email address";
   if (e.size() < 3 || e.size() > kMaxEmailLength) return shape;
   const auto at = e.find('@');
-  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) return shape;
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
+    return shape;
   const auto domain = e.substr(at + 1);
   const auto dot = domain.find('.');
-  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.') return shape;
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.')
+    return shape;
   if (std::any_of(e.begin(), e.end(), [](char c) {
         return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == '"';
       }))
@@ -99,7 +106,9 @@ std::optional<std::string> email_problem(std::string_view e) {
   return std::nullopt;
 }
 
-bool valid_email(std::string_view e) { return !email_problem(e); }
+bool valid_email(std::string_view e) {
+  return !email_problem(e);
+}
 
 std::string normalize_email(std::string_view e) {
   std::string out(e);
@@ -108,7 +117,9 @@ std::string normalize_email(std::string_view e) {
   return out;
 }
 
-bool valid_currency(std::string_view code) { return std::binary_search(kIso4217.begin(), kIso4217.end(), code); }
+bool valid_currency(std::string_view code) {
+  return std::binary_search(kIso4217.begin(), kIso4217.end(), code);
+}
 
 bool valid_text(std::string_view s) {
   std::size_t i = 0;

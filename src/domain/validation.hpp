@@ -33,7 +33,8 @@ bool valid_text(std::string_view text);
 // A display name (of a user, theater, screen or city) cleaned of controls, bidi controls and
 // invisible characters and trimmed of surrounding white space, when 1 to max_chars characters
 // remain; nullopt otherwise.
-std::optional<std::string> clean_display_name(std::string_view name, std::size_t max_chars = kMaxNameLength);
+std::optional<std::string> clean_display_name(std::string_view name,
+                                              std::size_t max_chars = kMaxNameLength);
 
 // Opaque list cursors: base64url of "after:<id>".
 std::string encode_cursor(std::int64_t after_id);

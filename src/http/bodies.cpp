@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "http/input.hpp"
 #include "domain/movie_rules.hpp"
+#include "http/input.hpp"
 
 namespace boxoffice::http {
 namespace {
@@ -18,7 +18,8 @@ std::optional<int> small_int(Fields& f, std::string_view name, bool required) {
   return static_cast<int>(*v);
 }
 
-std::vector<SeatRow> read_rows(std::vector<FieldError>& errors, const json::value* rows_value, const std::string& prefix) {
+std::vector<SeatRow> read_rows(std::vector<FieldError>& errors, const json::value* rows_value,
+                               const std::string& prefix) {
   std::vector<SeatRow> rows;
   if (!rows_value || !rows_value->is_array()) {
     errors.push_back({prefix, "must be an array of rows"});
@@ -45,7 +46,8 @@ std::vector<SeatRow> read_rows(std::vector<FieldError>& errors, const json::valu
 // Reads the body as a JSON object, lets `fill` read its members, and answers 422 with every
 // field error `fill` collected.
 template <class Fill>
-auto parse_object(const Request& req, Fill fill) -> Result<decltype(fill(std::declval<Fields&>()))> {
+auto parse_object(const Request& req, Fill fill)
+    -> Result<decltype(fill(std::declval<Fields&>()))> {
   auto body = read_json_object(req);
   if (!body) return body.error();
   Fields f(*body);
@@ -86,7 +88,8 @@ Result<Movie> parse_movie(const Request& req) {
     if (!f.errors().empty()) {
       // Report the value errors of the fields that parsed too, in one answer.
       for (auto& e : check_movie(m))
-        if (std::none_of(f.errors().begin(), f.errors().end(), [&](const FieldError& x) { return x.field == e.field; }))
+        if (std::none_of(f.errors().begin(), f.errors().end(),
+                         [&](const FieldError& x) { return x.field == e.field; }))
           f.errors().push_back(std::move(e));
     }
     return m;
@@ -141,8 +144,10 @@ Result<NewShow> parse_show(const Request& req) {
     s.screen_id = f.integer("screen_id", true).value_or(0);
     if (auto starts = f.string("starts_at", true)) {
       auto t = parse_rfc3339(*starts);
-      if (!t) f.error("starts_at", "must be an RFC 3339 time such as 2026-12-01T19:30:00Z");
-      else s.starts_at = *t;
+      if (!t)
+        f.error("starts_at", "must be an RFC 3339 time such as 2026-12-01T19:30:00Z");
+      else
+        s.starts_at = *t;
     }
     s.currency = f.string("currency", false).value_or("USD");
     const json::value* prices = f.value("prices");
@@ -151,8 +156,10 @@ Result<NewShow> parse_show(const Request& req) {
     } else {
       for (const auto& kv : prices->as_object()) {
         auto cents = as_integer(kv.value());
-        if (!cents) f.error("prices." + std::string(kv.key()), "must be an integer number of cents");
-        else s.prices[std::string(kv.key())] = *cents;
+        if (!cents)
+          f.error("prices." + std::string(kv.key()), "must be an integer number of cents");
+        else
+          s.prices[std::string(kv.key())] = *cents;
       }
     }
     return s;
@@ -169,7 +176,8 @@ Result<std::vector<std::string>> parse_hold(const Request& req) {
 Result<std::string> parse_booking(const Request& req) {
   return parse_object(req, [&](Fields& f) {
     auto hold_id = f.string("hold_id", true);
-    if (hold_id && (hold_id->empty() || hold_id->size() > 128)) f.error("hold_id", "must be a hold id");
+    if (hold_id && (hold_id->empty() || hold_id->size() > 128))
+      f.error("hold_id", "must be a hold id");
     return hold_id.value_or("");
   });
 }
@@ -182,14 +190,17 @@ Result<ShowFilter> parse_show_filter(const Request& req) {
   filter.limit = *limit;
   if (const std::string* c = req.query_param("cursor"); c && !c->empty()) {
     filter.after = decode_show_cursor(*c);
-    if (!filter.after) return Error::make(Problem::bad_query, "cursor is not one this server gave out");
+    if (!filter.after)
+      return Error::make(Problem::bad_query, "cursor is not one this server gave out");
   }
   filter.movie_id = query_id(req, "movie_id", errors);
   filter.theater_id = query_id(req, "theater_id", errors);
   if (const std::string* d = req.query_param("date")) {
     // A calendar date, not an instant: the store matches it against each show's local day.
-    if (auto midnight = parse_date(*d)) filter.local_day = *midnight / 86400;
-    else errors.push_back({"date", "must be a date YYYY-MM-DD"});
+    if (auto midnight = parse_date(*d))
+      filter.local_day = *midnight / 86400;
+    else
+      errors.push_back({"date", "must be a date YYYY-MM-DD"});
   }
   if (!errors.empty()) {
     Error e = Error::make(Problem::bad_query, errors.front().field + " " + errors.front().message);

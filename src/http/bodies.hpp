@@ -26,7 +26,7 @@ Result<MoviePatch> parse_movie_patch(const Request& req);
 Result<NewTheater> parse_theater(const Request& req);
 Result<NewShow> parse_show(const Request& req);
 Result<std::vector<std::string>> parse_hold(const Request& req);  // the seat ids
-Result<std::string> parse_booking(const Request& req);             // the hold id
+Result<std::string> parse_booking(const Request& req);            // the hold id
 // limit, cursor, movie_id, theater_id, date
 Result<ShowFilter> parse_show_filter(const Request& req);
 

@@ -8,11 +8,13 @@
 
 namespace boxoffice::http {
 
-inline Response json_of(int status, const boost::json::value& v) { return json_response(status, boost::json::serialize(v)); }
+inline Response json_of(int status, const boost::json::value& v) {
+  return json_response(status, boost::json::serialize(v));
+}
 
 // Evaluates a Result; on error returns its problem response from the enclosing handler.
-#define BOXOFFICE_TRY(var, expr)                                  \
-  auto var = (expr);                                              \
+#define BOXOFFICE_TRY(var, expr) \
+  auto var = (expr);             \
   if (!var) co_return ::boxoffice::http::problem_response(var.error())
 
 inline Result<Caller> require_admin(Result<Caller> caller) {

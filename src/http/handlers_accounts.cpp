@@ -1,9 +1,9 @@
+#include "coord/coordinator.hpp"
 #include "http/bodies.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
 #include "http/headers.hpp"
 #include "ops/metrics.hpp"
-#include "coord/coordinator.hpp"
 #include "services/views.hpp"
 
 namespace boxoffice::http::handlers {
@@ -11,15 +11,18 @@ namespace {
 
 // Each sign-in and registration costs an argon2id hash: one client, or many clients aimed at
 // one account, get their own small budget instead of starving everyone's hashing pool.
-awaitable<std::optional<Response>> auth_limited(Api& api, const Request& req, std::string_view email) {
+awaitable<std::optional<Response>> auth_limited(Api& api, const Request& req,
+                                                std::string_view email) {
   std::string account;
   for (char c : email) account += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::string key : {"auth-ip:" + client_rate_key(req.client_ip), "auth-account:" + account}) {
-    const RateDecision d = co_await api.rate_limiter.hit(std::move(key), api.auth_rate_limit_per_min);
+    const RateDecision d =
+        co_await api.rate_limiter.hit(std::move(key), api.auth_rate_limit_per_min);
     if (!d.allowed) {
       api.metrics.rate_limited();
-      Error e = Error::make(Problem::rate_limited, "too many sign-in or registration attempts; retry in " +
-                                                       std::to_string(d.retry_after_s) + " s");
+      Error e = Error::make(Problem::rate_limited,
+                            "too many sign-in or registration attempts; retry in " +
+                                std::to_string(d.retry_after_s) + " s");
       e.retry_after_s = static_cast<int>(d.retry_after_s);
       co_return problem_response(e);
     }
@@ -33,7 +36,8 @@ awaitable<Response> create_user(Api& api, Request& req) {
   BOXOFFICE_TRY(body, parse_new_user(req));
   if (auto limited = co_await auth_limited(api, req, body->email)) co_return std::move(*limited);
   BOXOFFICE_TRY(user, co_await api.accounts.register_user(body->email, body->password, body->name));
-  co_return json_of(201, views::user(*user)).header("Location", "/api/v1/users/" + std::to_string(user->id));
+  co_return json_of(201, views::user(*user))
+      .header("Location", "/api/v1/users/" + std::to_string(user->id));
 }
 
 awaitable<Response> create_session(Api& api, Request& req) {

@@ -50,7 +50,8 @@ awaitable<Response> create_booking(Api& api, Request& req) {
   std::optional<std::string> key;
   if (req.has_idempotency_key) key = req.idempotency_key;
   BOXOFFICE_TRY(booking, co_await api.booking.confirm(*caller, *hold_id, std::move(key)));
-  co_return json_of(201, views::booking(*booking)).header("Location", "/api/v1/bookings/" + std::to_string(booking->id));
+  co_return json_of(201, views::booking(*booking))
+      .header("Location", "/api/v1/bookings/" + std::to_string(booking->id));
 }
 
 awaitable<Response> list_bookings(Api& api, Request& req) {
@@ -78,14 +79,17 @@ awaitable<Response> live_upgrade(Api& api, Request& req) {
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
   BOXOFFICE_TRY(exists, co_await api.booking.check_show(*id));
   if (!req.websocket_upgrade)
-    co_return problem_response(Error::make(Problem::websocket_required, "this endpoint needs a WebSocket upgrade"));
+    co_return problem_response(
+        Error::make(Problem::websocket_required, "this endpoint needs a WebSocket upgrade"));
   if (req.websocket_version != "13") {
-    Response r = problem_response(Error::make(Problem::websocket_version, "only WebSocket version 13 is supported"));
+    Response r = problem_response(
+        Error::make(Problem::websocket_version, "only WebSocket version 13 is supported"));
     r.header("Sec-WebSocket-Version", "13");
     co_return r;
   }
   if (!valid_websocket_key(req.websocket_key))
-    co_return problem_response(Error::bad_request("Sec-WebSocket-Key must be the base64 encoding of 16 bytes"));
+    co_return problem_response(
+        Error::bad_request("Sec-WebSocket-Key must be the base64 encoding of 16 bytes"));
   co_return empty_response(101);
 }
 

@@ -11,7 +11,8 @@ awaitable<Response> create_movie(Api& api, Request& req) {
   BOXOFFICE_TRY(caller, require_admin(co_await api.accounts.authenticate(req.authorization)));
   BOXOFFICE_TRY(body, parse_movie(req));
   BOXOFFICE_TRY(movie, co_await api.catalog.create_movie(std::move(*body)));
-  co_return json_of(201, views::movie(*movie)).header("Location", "/api/v1/movies/" + std::to_string(movie->id));
+  co_return json_of(201, views::movie(*movie))
+      .header("Location", "/api/v1/movies/" + std::to_string(movie->id));
 }
 
 awaitable<Response> list_movies(Api& api, Request& req) {
@@ -45,7 +46,8 @@ awaitable<Response> create_theater(Api& api, Request& req) {
   BOXOFFICE_TRY(caller, require_admin(co_await api.accounts.authenticate(req.authorization)));
   BOXOFFICE_TRY(body, parse_theater(req));
   BOXOFFICE_TRY(theater, co_await api.catalog.create_theater(std::move(*body)));
-  co_return json_of(201, views::theater(*theater)).header("Location", "/api/v1/theaters/" + std::to_string(theater->id));
+  co_return json_of(201, views::theater(*theater))
+      .header("Location", "/api/v1/theaters/" + std::to_string(theater->id));
 }
 
 awaitable<Response> list_theaters(Api& api, Request& req) {
@@ -64,7 +66,8 @@ awaitable<Response> create_show(Api& api, Request& req) {
   BOXOFFICE_TRY(caller, require_admin(co_await api.accounts.authenticate(req.authorization)));
   BOXOFFICE_TRY(body, parse_show(req));
   BOXOFFICE_TRY(show, co_await api.catalog.create_show(std::move(*body)));
-  co_return json_of(201, views::show(*show)).header("Location", "/api/v1/shows/" + std::to_string(show->id));
+  co_return json_of(201, views::show(*show))
+      .header("Location", "/api/v1/shows/" + std::to_string(show->id));
 }
 
 awaitable<Response> list_shows(Api& api, Request& req) {

@@ -1,6 +1,6 @@
+#include "common/gzip.hpp"
 #include "http/assets.hpp"
 #include "http/handler_support.hpp"
-#include "common/gzip.hpp"
 #include "http/handlers.hpp"
 #include "http/headers.hpp"
 #include "ops/metrics.hpp"
@@ -8,7 +8,9 @@
 
 namespace boxoffice::http::handlers {
 
-awaitable<Response> healthz(Api&, Request&) { co_return json_response(200, R"({"status":"ok"})"); }
+awaitable<Response> healthz(Api&, Request&) {
+  co_return json_response(200, R"({"status":"ok"})");
+}
 
 awaitable<Response> readyz(Api& api, Request&) {
   boost::json::object checks;
@@ -20,7 +22,8 @@ awaitable<Response> readyz(Api& api, Request&) {
   auto store = co_await api.store.ping();
   checks["store"] = store ? "ok" : store.error().detail;
   ready = ready && store.ok();
-  if (ready) co_return json_of(200, boost::json::object{{"status", "ok"}, {"checks", std::move(checks)}});
+  if (ready)
+    co_return json_of(200, boost::json::object{{"status", "ok"}, {"checks", std::move(checks)}});
   Error e = Error::unavailable("not ready");
   Response r = problem_response(e);
   auto body = boost::json::parse(r.body).as_object();
@@ -52,7 +55,8 @@ const std::vector<PreparedAsset>& prepared_assets() {
       char etag[24];
       std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string_view>{}(a.body));
       std::shared_ptr<const std::string> gz;
-      if (a.body.size() >= kGzipMinBytes) gz = std::make_shared<const std::string>(gzip_compress(a.body));
+      if (a.body.size() >= kGzipMinBytes)
+        gz = std::make_shared<const std::string>(gzip_compress(a.body));
       out.push_back({&a, std::make_shared<const std::string>(a.body), std::move(gz), etag});
     }
     return out;
@@ -75,10 +79,12 @@ awaitable<Response> web_asset(Api&, Request& req) {
     Response r = bytes_response(200, p.bytes);
     r.shared_gzip = p.gzip;
     r.content_type = std::string(a.content_type);
-    r.header("ETag", p.etag).header("Cache-Control", a.path == "/" ? "no-cache" : "public, max-age=300");
+    r.header("ETag", p.etag)
+        .header("Cache-Control", a.path == "/" ? "no-cache" : "public, max-age=300");
     if (a.content_type.rfind("text/html", 0) == 0)
       r.header("Content-Security-Policy",
-               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "connect-src 'self'; "
                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
           .header("X-Content-Type-Options", "nosniff");
     co_return r;

@@ -17,7 +17,8 @@ std::string_view trim(std::string_view s) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -82,7 +83,8 @@ std::string client_rate_key(std::string_view ip) {
   if (ec) return std::string(ip);
   if (addr.is_v4()) return addr.to_string();
   auto v6 = addr.to_v6();
-  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
   auto bytes = v6.to_bytes();
   for (std::size_t i = 8; i < 16; ++i) bytes[i] = 0;
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";

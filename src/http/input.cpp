@@ -25,7 +25,8 @@ Result<json::object> read_json_object(const Request& req) {
   json::parse_options opts;
   opts.max_depth = 32;
   json::value v = json::parse(req.body, ec, {}, opts);
-  if (ec) return Error::make(Problem::malformed_json, "the body is not valid JSON: " + ec.message());
+  if (ec)
+    return Error::make(Problem::malformed_json, "the body is not valid JSON: " + ec.message());
   if (!v.is_object()) return Error::make(Problem::malformed_json, "the body must be a JSON object");
   return std::move(v.as_object());
 }
@@ -39,7 +40,8 @@ Result<Id> path_id(const Request& req, std::size_t i, std::string_view what) {
   return id;
 }
 
-std::optional<Id> query_id(const Request& req, std::string_view name, std::vector<FieldError>& errors) {
+std::optional<Id> query_id(const Request& req, std::string_view name,
+                           std::vector<FieldError>& errors) {
   const std::string* v = req.query_param(name);
   if (!v) return std::nullopt;
   Id id = 0;
@@ -76,10 +78,12 @@ Result<PageParams> page_params(const Request& req) {
 
 std::optional<std::int64_t> as_integer(const json::value& v) {
   if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v.as_uint64());
+  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(v.as_uint64());
   if (v.is_double()) {
     const double d = v.as_double();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return static_cast<std::int64_t>(d);
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
+      return static_cast<std::int64_t>(d);
   }
   return std::nullopt;
 }
@@ -89,7 +93,9 @@ const json::value* Fields::value(std::string_view name) const {
   return it == o_.end() ? nullptr : &it->value();
 }
 
-void Fields::error(std::string_view name, std::string message) { errors_.push_back({field(name), std::move(message)}); }
+void Fields::error(std::string_view name, std::string message) {
+  errors_.push_back({field(name), std::move(message)});
+}
 
 std::optional<std::string> Fields::string(std::string_view name, bool required) {
   const json::value* v = value(name);

@@ -30,12 +30,14 @@ struct PageParams {
 Result<PageParams> page_params(const Request& req);
 // Only the limit, for lists whose cursors are not plain ids.
 Result<int> list_limit(const Request& req);
-std::optional<Id> query_id(const Request& req, std::string_view name, std::vector<FieldError>& errors);
+std::optional<Id> query_id(const Request& req, std::string_view name,
+                           std::vector<FieldError>& errors);
 
 // Reads typed members, collecting 422 field errors instead of failing on the first.
 class Fields {
  public:
-  explicit Fields(const json::object& o, std::string prefix = "") : o_(o), prefix_(std::move(prefix)) {}
+  explicit Fields(const json::object& o, std::string prefix = "")
+      : o_(o), prefix_(std::move(prefix)) {}
   std::optional<std::string> string(std::string_view name, bool required);
   std::optional<std::int64_t> integer(std::string_view name, bool required);
   std::optional<std::vector<std::string>> strings(std::string_view name, bool required);

@@ -6,14 +6,22 @@ namespace boxoffice::http {
 
 std::string_view method_name(Method m) {
   switch (m) {
-    case Method::get: return "GET";
-    case Method::head: return "HEAD";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::del: return "DELETE";
-    case Method::options: return "OPTIONS";
-    case Method::other: return "OTHER";
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::patch:
+      return "PATCH";
+    case Method::del:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::other:
+      return "OTHER";
   }
   return "OTHER";
 }
@@ -21,7 +29,8 @@ std::string_view method_name(Method m) {
 void apply_target(std::string_view target, Request& req) {
   req.target = std::string(target);
   // The absolute form (RFC 9112 3.2.2), which servers must accept: only its path and query count.
-  if (target.size() > 7 && (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
+  if (target.size() > 7 &&
+      (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://")) {
     auto abs = boost::urls::parse_absolute_uri(target);
     if (!abs) {
       req.query_ok = false;
@@ -43,7 +52,8 @@ void apply_target(std::string_view target, Request& req) {
     return;
   }
   const auto encoded = url->encoded_path();
-  if (encoded.find("%2F") != boost::core::string_view::npos || encoded.find("%2f") != boost::core::string_view::npos)
+  if (encoded.find("%2F") != boost::core::string_view::npos ||
+      encoded.find("%2f") != boost::core::string_view::npos)
     req.path = std::string(encoded);  // an encoded slash is not a separator
   else
     req.path = std::string(url->path());

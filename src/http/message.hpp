@@ -37,7 +37,7 @@ struct Request {
   bool websocket_upgrade = false;
   std::string request_id;
   std::string peer_ip;
-  std::string client_ip;  // after trusted-proxy resolution
+  std::string client_ip;            // after trusted-proxy resolution
   std::vector<std::string> params;  // path parameters in route order
   std::string route;                // matched route template, for logs and metrics
 
@@ -58,7 +58,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 
   std::string_view body_view() const {
-    return shared_body ? std::string_view(*shared_body).substr(shared_offset) : std::string_view(body);
+    return shared_body ? std::string_view(*shared_body).substr(shared_offset)
+                       : std::string_view(body);
   }
   Response& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

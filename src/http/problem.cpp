@@ -8,21 +8,36 @@ namespace boxoffice::http {
 
 std::string_view status_title(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -36,7 +51,9 @@ Response problem_response(const Error& e) {
   o["detail"] = sanitize_utf8(e.detail, 1024);
   if (!e.fields.empty()) {
     boost::json::array errors;
-    for (const auto& f : e.fields) errors.push_back(boost::json::object{{"field", sanitize_utf8(f.field, 256)}, {"message", sanitize_utf8(f.message, 512)}});
+    for (const auto& f : e.fields)
+      errors.push_back(boost::json::object{{"field", sanitize_utf8(f.field, 256)},
+                                           {"message", sanitize_utf8(f.message, 512)}});
     o["errors"] = std::move(errors);
   }
   if (!e.seats.empty()) {

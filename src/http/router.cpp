@@ -25,12 +25,14 @@ Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {
   for (const auto& r : routes_) {
     Compiled c;
     for (auto seg : split(r.pattern))
-      c.segments.emplace_back(seg.size() >= 2 && seg.front() == '{' && seg.back() == '}' ? "{}" : std::string(seg));
+      c.segments.emplace_back(
+          seg.size() >= 2 && seg.front() == '{' && seg.back() == '}' ? "{}" : std::string(seg));
     compiled_.push_back(std::move(c));
   }
 }
 
-bool Router::match_segments(const Compiled& c, std::string_view path, std::vector<std::string>& params) {
+bool Router::match_segments(const Compiled& c, std::string_view path,
+                            std::vector<std::string>& params) {
   params.clear();
   // A trailing slash is not the same resource; "/" is the root.
   if (path.empty() || path.front() != '/') return false;
@@ -38,8 +40,10 @@ bool Router::match_segments(const Compiled& c, std::string_view path, std::vecto
   const auto parts = split(path);
   if (parts.size() != c.segments.size()) return false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (c.segments[i] == "{}") params.emplace_back(parts[i]);
-    else if (c.segments[i] != parts[i]) return false;
+    if (c.segments[i] == "{}")
+      params.emplace_back(parts[i]);
+    else if (c.segments[i] != parts[i])
+      return false;
   }
   return true;
 }

@@ -27,9 +27,9 @@ class Router {
   explicit Router(std::vector<Route> routes);
 
   struct Match {
-    const Route* route = nullptr;     // null: no route for this method
+    const Route* route = nullptr;  // null: no route for this method
     std::vector<std::string> params;
-    std::string allow;                // methods allowed on the path, when the method did not match
+    std::string allow;  // methods allowed on the path, when the method did not match
     bool path_known = false;
   };
   Match match(Method method, std::string_view path) const;
@@ -39,7 +39,8 @@ class Router {
   struct Compiled {
     std::vector<std::string> segments;  // "{}" for a parameter
   };
-  static bool match_segments(const Compiled& c, std::string_view path, std::vector<std::string>& params);
+  static bool match_segments(const Compiled& c, std::string_view path,
+                             std::vector<std::string>& params);
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
 };

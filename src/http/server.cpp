@@ -65,21 +65,31 @@ struct Worker {
 
 Method to_method(bhttp::verb v) {
   switch (v) {
-    case bhttp::verb::get: return Method::get;
-    case bhttp::verb::head: return Method::head;
-    case bhttp::verb::post: return Method::post;
-    case bhttp::verb::put: return Method::put;
-    case bhttp::verb::patch: return Method::patch;
-    case bhttp::verb::delete_: return Method::del;
-    case bhttp::verb::options: return Method::options;
-    default: return Method::other;
+    case bhttp::verb::get:
+      return Method::get;
+    case bhttp::verb::head:
+      return Method::head;
+    case bhttp::verb::post:
+      return Method::post;
+    case bhttp::verb::put:
+      return Method::put;
+    case bhttp::verb::patch:
+      return Method::patch;
+    case bhttp::verb::delete_:
+      return Method::del;
+    case bhttp::verb::options:
+      return Method::options;
+    default:
+      return Method::other;
   }
 }
 
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != ':') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':')
+      return false;
   return true;
 }
 
@@ -141,8 +151,11 @@ struct Server::Impl {
       if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
       if (!ec) probe.bind(ep, ec);
       if (ec)
-        throw std::runtime_error("BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" + std::to_string(port) + ": " +
-                                 (ec == asio::error::address_in_use ? std::string("the address is already in use (is another boxoffice running?)") : ec.message()));
+        throw std::runtime_error(
+            "BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" + std::to_string(port) + ": " +
+            (ec == asio::error::address_in_use
+                 ? std::string("the address is already in use (is another boxoffice running?)")
+                 : ec.message()));
     }
     for (auto& w : workers) {
       tcp::endpoint ep(address, port);
@@ -156,8 +169,8 @@ struct Server::Impl {
       }
       if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
       if (ec)
-        throw std::runtime_error("BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" + std::to_string(port) + ": " +
-                                 ec.message());
+        throw std::runtime_error("BOXOFFICE_LISTEN: cannot listen on " + opt.host + ":" +
+                                 std::to_string(port) + ": " + ec.message());
       // With port 0 the first socket picks the port and the others join it.
       port = acc.local_endpoint().port();
       w->acceptor.emplace(std::move(acc));
@@ -199,20 +212,25 @@ struct Server::Impl {
       te += std::string(it->value());
     }
     switch (classify_transfer_encoding(te)) {
-      case TransferCoding::none: break;
+      case TransferCoding::none:
+        break;
       case TransferCoding::chunked:
-        if (msg.version() < 11) return Error::bad_request("Transfer-Encoding is not allowed in HTTP/1.0");
+        if (msg.version() < 11)
+          return Error::bad_request("Transfer-Encoding is not allowed in HTTP/1.0");
         if (msg.count(bhttp::field::content_length))
-          return Error::bad_request("a request cannot carry both Transfer-Encoding and Content-Length");
+          return Error::bad_request(
+              "a request cannot carry both Transfer-Encoding and Content-Length");
         break;
       case TransferCoding::not_chunked:
         return Error::bad_request("Transfer-Encoding must end with chunked");
       case TransferCoding::unsupported:
-        return Error::make(Problem::not_implemented, "only the chunked transfer coding is supported");
+        return Error::make(Problem::not_implemented,
+                           "only the chunked transfer coding is supported");
     }
     const auto hosts = msg.count(bhttp::field::host);
     if (hosts > 1) return Error::bad_request("a request must carry one Host header, not several");
-    if (hosts == 0 && msg.version() >= 11) return Error::bad_request("an HTTP/1.1 request must carry a Host header");
+    if (hosts == 0 && msg.version() >= 11)
+      return Error::bad_request("an HTTP/1.1 request must carry a Host header");
     return std::nullopt;
   }
 
@@ -254,7 +272,8 @@ struct Server::Impl {
     auto m = router.match(req.method, req.path);
     if (!m.route) {
       if (m.path_known) {
-        Response r = problem_response(Error::make(Problem::method_not_allowed, req.method_text + " is not allowed here"));
+        Response r = problem_response(
+            Error::make(Problem::method_not_allowed, req.method_text + " is not allowed here"));
         r.header("Allow", m.allow);
         co_return r;
       }
@@ -266,10 +285,13 @@ struct Server::Impl {
     // The API is rate limited per client IP; operations endpoints and the page are not.
     std::optional<RateDecision> limit;
     if (req.path.rfind("/api/", 0) == 0) {
-      limit = co_await api->rate_limiter.hit(client_rate_key(req.client_ip), api->rate_limit_per_min);
+      limit =
+          co_await api->rate_limiter.hit(client_rate_key(req.client_ip), api->rate_limit_per_min);
       if (!limit->allowed) {
         metrics.rate_limited();
-        Response r = problem_response(Error::make(Problem::rate_limited, "too many requests; retry in " + std::to_string(limit->retry_after_s) + " s"));
+        Response r = problem_response(Error::make(
+            Problem::rate_limited,
+            "too many requests; retry in " + std::to_string(limit->retry_after_s) + " s"));
         add_limit_headers(r, *limit);
         r.header("Retry-After", std::to_string(limit->retry_after_s));
         co_return r;
@@ -286,16 +308,20 @@ struct Server::Impl {
   }
 
   asio::awaitable<Response> run_handler(const Route& route, Request& req) {
-    if (!req.query_ok) co_return problem_response(Error::make(Problem::bad_query, "the query string is malformed"));
-    if ((req.method == Method::post || req.method == Method::patch || req.method == Method::put) && req.has_body &&
-        !is_json_content_type(req.content_type))
-      co_return problem_response(Error::make(Problem::unsupported_media_type, "request bodies must be application/json"));
+    if (!req.query_ok)
+      co_return problem_response(Error::make(Problem::bad_query, "the query string is malformed"));
+    if ((req.method == Method::post || req.method == Method::patch || req.method == Method::put) &&
+        req.has_body && !is_json_content_type(req.content_type))
+      co_return problem_response(
+          Error::make(Problem::unsupported_media_type, "request bodies must be application/json"));
     try {
       co_return co_await route.handler(*api, req);
     } catch (const std::exception& e) {
-      logging::error("handler failed", {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+      logging::error("handler failed",
+                     {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
     }
-    co_return problem_response(Error::internal("an unexpected error occurred; request id " + req.request_id));
+    co_return problem_response(
+        Error::internal("an unexpected error occurred; request id " + req.request_id));
   }
 
   static bool compressible(const Response& res) {
@@ -305,14 +331,16 @@ struct Server::Impl {
            ct.rfind("application/yaml", 0) == 0;
   }
 
-  asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request* req, const std::string& request_id,
-                                       const Response& res, bool keep_alive, unsigned version) {
+  asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Request* req,
+                                       const std::string& request_id, const Response& res,
+                                       bool keep_alive, unsigned version) {
     bhttp::response<bhttp::buffer_body> out{static_cast<bhttp::status>(res.status), version};
     out.set(bhttp::field::server, "boxoffice");
     out.set("X-Request-Id", request_id);
     std::string_view body = res.body_view();
     const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
-    if (!res.content_type.empty() && !no_body) out.set(bhttp::field::content_type, res.content_type);
+    if (!res.content_type.empty() && !no_body)
+      out.set(bhttp::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) out.set(k, v);
     // Bodies over 1 KiB go out gzip-compressed to clients that accept it: cached ones were
     // compressed once (shared_gzip), the rest are compressed here.
@@ -345,9 +373,11 @@ struct Server::Impl {
     co_return !ec;
   }
 
-  void access_log(const Request& req, int status, std::chrono::nanoseconds took, std::size_t bytes) {
+  void access_log(const Request& req, int status, std::chrono::nanoseconds took,
+                  std::size_t bytes) {
     if (!opt.access_log || !logging::enabled(logging::Level::info)) return;
-    std::string line = "{\"time\":\"" + format_rfc3339_ms(now_unix_ms()) + "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
+    std::string line = "{\"time\":\"" + format_rfc3339_ms(now_unix_ms()) +
+                       "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
     logging::append_json_string(line, sanitize_utf8(req.method_text, 32));
     line += ",\"route\":";
     logging::append_json_string(line, req.route.empty() ? "unmatched" : req.route);
@@ -367,8 +397,8 @@ struct Server::Impl {
   }
 
   // Answers a request that could not be read (too large, malformed) and closes politely.
-  asio::awaitable<void> reject(beast::tcp_stream& stream, beast::flat_buffer& buffer, Worker& w, Error e,
-                               const std::string& peer) {
+  asio::awaitable<void> reject(beast::tcp_stream& stream, beast::flat_buffer& buffer, Worker& w,
+                               Error e, const std::string& peer) {
     Request req;
     req.method_text = "?";
     req.peer_ip = req.client_ip = peer;
@@ -378,7 +408,8 @@ struct Server::Impl {
     co_await write_response(stream, nullptr, req.request_id, res, false, 11);
     metrics.request(0, res.status, std::chrono::steady_clock::now() - start);
     access_log(req, res.status, std::chrono::steady_clock::now() - start, res.body_view().size());
-    // Drain what the client is still sending for a moment so it reads the answer instead of a reset.
+    // Drain what the client is still sending for a moment so it reads the answer instead of a
+    // reset.
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream.expires_after(std::chrono::seconds(1));
@@ -432,14 +463,18 @@ struct Server::Impl {
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       if (hec) {
         if (hec == bhttp::error::body_limit) {
-          Error too_large = Error::make(Problem::payload_too_large, "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          Error too_large =
+              Error::make(Problem::payload_too_large,
+                          "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
           co_await reject(stream, buffer, w, std::move(too_large), peer);
         } else if (hec == bhttp::error::header_limit) {
           Error e = Error::make(Problem::headers_too_large, "the request headers are too large");
           co_await reject(stream, buffer, w, e, peer);
-        } else if (hec != beast::error::timeout && hec != asio::error::operation_aborted && hec != bhttp::error::end_of_stream &&
-                   hec != asio::error::eof && hec != asio::error::connection_reset) {
-          Error malformed = Error::bad_request("the request is not valid HTTP/1.1: " + hec.message());
+        } else if (hec != beast::error::timeout && hec != asio::error::operation_aborted &&
+                   hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
+                   hec != asio::error::connection_reset) {
+          Error malformed =
+              Error::bad_request("the request is not valid HTTP/1.1: " + hec.message());
           co_await reject(stream, buffer, w, std::move(malformed), peer);
         }
         break;
@@ -451,21 +486,27 @@ struct Server::Impl {
       }
       if (bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);
+        auto [cec, cn] =
+            co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);
         if (cec) break;
       }
       if (!parser.is_done()) {
         stream.expires_after(std::max(opt.header_timeout, std::chrono::milliseconds(30'000)));
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (bec == bhttp::error::body_limit) {
-          Error too_large = Error::make(Problem::payload_too_large, "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
+          Error too_large =
+              Error::make(Problem::payload_too_large,
+                          "the body is over " + std::to_string(opt.max_body_bytes) + " bytes");
           co_await reject(stream, buffer, w, std::move(too_large), peer);
           break;
         }
-        if (bec && bec != beast::error::timeout && bec != asio::error::operation_aborted && bec != bhttp::error::end_of_stream &&
-            bec != asio::error::eof && bec != asio::error::connection_reset && bec != bhttp::error::partial_message) {
+        if (bec && bec != beast::error::timeout && bec != asio::error::operation_aborted &&
+            bec != bhttp::error::end_of_stream && bec != asio::error::eof &&
+            bec != asio::error::connection_reset && bec != bhttp::error::partial_message) {
           // A bad chunk size and the like: say so, then close (the framing can't be trusted).
-          co_await reject(stream, buffer, w, Error::bad_request("the request body is malformed: " + bec.message()), peer);
+          co_await reject(stream, buffer, w,
+                          Error::bad_request("the request body is malformed: " + bec.message()),
+                          peer);
           break;
         }
         if (bec) break;
@@ -494,7 +535,8 @@ struct Server::Impl {
         co_return;
       }
       const bool keep = keep_alive && !stopping;
-      const bool written = co_await write_response(stream, &req, req.request_id, res, keep, version);
+      const bool written =
+          co_await write_response(stream, &req, req.request_id, res, keep, version);
       const auto took = std::chrono::steady_clock::now() - start;
       metrics.request(route_idx, res.status, took);
       access_log(req, res.status, took, res.body_view().size());
@@ -567,13 +609,21 @@ Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
 
 Server::~Server() = default;
 
-boost::asio::any_io_executor Server::executor(int i) { return impl_->workers.at(static_cast<std::size_t>(i))->ioc.get_executor(); }
+boost::asio::any_io_executor Server::executor(int i) {
+  return impl_->workers.at(static_cast<std::size_t>(i))->ioc.get_executor();
+}
 
-void Server::listen() { impl_->listen(); }
+void Server::listen() {
+  impl_->listen();
+}
 
-std::uint16_t Server::port() const { return impl_->bound_port; }
+std::uint16_t Server::port() const {
+  return impl_->bound_port;
+}
 
-void Server::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = std::move(fn); }
+void Server::on_shutdown(std::function<void()> fn) {
+  impl_->shutdown_hook = std::move(fn);
+}
 
 void Server::every(std::chrono::milliseconds period, std::function<void()> fn) {
   impl_->periodic.emplace_back(period, std::move(fn));
@@ -592,9 +642,11 @@ void Server::run(Api& api) {
   });
   for (auto& w : s.workers) asio::co_spawn(w->ioc, s.accept_loop(*w), log_completion);
   asio::co_spawn(s.workers[0]->ioc, s.trim_memory(), log_completion);
-  for (auto& [period, fn] : s.periodic) asio::co_spawn(s.workers[0]->ioc, s.run_every(period, fn), log_completion);
+  for (auto& [period, fn] : s.periodic)
+    asio::co_spawn(s.workers[0]->ioc, s.run_every(period, fn), log_completion);
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < s.workers.size(); ++i) threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
+  for (std::size_t i = 1; i < s.workers.size(); ++i)
+    threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
   s.workers[0]->ioc.run();
   for (auto& t : threads) t.join();
 }

@@ -1,7 +1,7 @@
 #include "live/websocket.hpp"
 
-#include <vector>
 #include <mutex>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -34,7 +34,8 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
  public:
   friend asio::any_io_executor session_executor(LiveSession& s) { return s.ws_.get_executor(); }
 
-  explicit LiveSession(beast::tcp_stream stream) : ws_(std::move(stream)), wake_(ws_.get_executor()) {
+  explicit LiveSession(beast::tcp_stream stream)
+      : ws_(std::move(stream)), wake_(ws_.get_executor()) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
@@ -70,15 +71,18 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
 
   // Accepts, subscribes and sends the snapshot. Its frame ends when it returns: only the two
   // small loops stay alive for an idle watcher.
-  asio::awaitable<bool> open(beast::http::request<beast::http::string_body> req, Id show_id, http::Api& api) {
+  asio::awaitable<bool> open(beast::http::request<beast::http::string_body> req, Id show_id,
+                             http::Api& api) {
     beast::get_lowest_layer(ws_).expires_never();
     // A fixed, small send buffer bounds what a slow client can pin in the kernel (and lets the
     // queue limit below notice it quickly); a snapshot just takes a few more rounds.
     boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(64 * 1024),
+                                                     ignored);
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = std::chrono::seconds(60);  // a ping after 30 s of silence; no answer in 60 s closes
+    t.idle_timeout =
+        std::chrono::seconds(60);  // a ping after 30 s of silence; no answer in 60 s closes
     t.keep_alive_pings = true;
     ws_.set_option(t);
     ws_.set_option(websocket::stream_base::decorator(
@@ -127,7 +131,8 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
       }
       if (reader_done_) break;
       if (overflow || away) {
-        co_await close_with(overflow ? websocket::close_code::policy_error : websocket::close_code::going_away);
+        co_await close_with(overflow ? websocket::close_code::policy_error
+                                     : websocket::close_code::going_away);
         break;
       }
       if (!frame) {
@@ -163,7 +168,8 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   }
 
   asio::awaitable<void> close_with(websocket::close_code code) {
-    websocket::close_reason reason(code, code == websocket::close_code::policy_error ? "too slow" : "server shutting down");
+    websocket::close_reason reason(
+        code, code == websocket::close_code::policy_error ? "too slow" : "server shutting down");
     // Do not let a silent client hold up a shutdown: wait briefly for its closing reply.
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(2);
@@ -200,8 +206,9 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
 
 }  // namespace
 
-asio::awaitable<void> serve_live(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
-                                 Id show_id, http::Api& api) {
+asio::awaitable<void> serve_live(beast::tcp_stream stream,
+                                 beast::http::request<beast::http::string_body> req, Id show_id,
+                                 http::Api& api) {
   auto session = std::make_shared<LiveSession>(std::move(stream));
   if (!co_await session->open(std::move(req), show_id, api)) co_return;
   asio::co_spawn(session_executor(*session), LiveSession::read_loop(session), asio::detached);

@@ -16,8 +16,8 @@ namespace boxoffice::live {
 
 // Accepts the upgrade in `req`, subscribes to the show, sends the snapshot, then every change,
 // until the client or the server closes.
-boost::asio::awaitable<void> serve_live(boost::beast::tcp_stream stream,
-                                        boost::beast::http::request<boost::beast::http::string_body> req,
-                                        Id show_id, http::Api& api);
+boost::asio::awaitable<void> serve_live(
+    boost::beast::tcp_stream stream,
+    boost::beast::http::request<boost::beast::http::string_body> req, Id show_id, http::Api& api);
 
 }  // namespace boxoffice::live

@@ -74,10 +74,12 @@ std::string_view trim(std::string_view s) {
 }
 }  // namespace
 
-std::string resolve_client_ip(std::string_view peer, std::string_view forwarded_for, std::span<const Cidr> trusted) {
+std::string resolve_client_ip(std::string_view peer, std::string_view forwarded_for,
+                              std::span<const Cidr> trusted) {
   auto peer_ip = parse_ip(peer);
   if (!peer_ip) return std::string(peer);
-  if (trusted.empty() || forwarded_for.empty() || !any_contains(trusted, *peer_ip)) return peer_ip->to_string();
+  if (trusted.empty() || forwarded_for.empty() || !any_contains(trusted, *peer_ip))
+    return peer_ip->to_string();
   std::string_view rest = forwarded_for;
   std::optional<IpAddress> leftmost;
   // Walk from the right: each trusted hop vouches for the one before it.

@@ -32,6 +32,7 @@ bool any_contains(std::span<const Cidr> list, const IpAddress& ip);
 
 // The client address: the peer, unless the peer is trusted; then the right-most
 // X-Forwarded-For entry that is not trusted (or the left-most when all are).
-std::string resolve_client_ip(std::string_view peer, std::string_view forwarded_for, std::span<const Cidr> trusted);
+std::string resolve_client_ip(std::string_view peer, std::string_view forwarded_for,
+                              std::span<const Cidr> trusted);
 
 }  // namespace boxoffice

@@ -23,8 +23,14 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
 // Writes an already formatted JSON object line (the access log).
 void write_raw(Level level, std::string line);
 
-inline void info(std::string_view msg, std::initializer_list<Field> f = {}) { write(Level::info, msg, f); }
-inline void warn(std::string_view msg, std::initializer_list<Field> f = {}) { write(Level::warn, msg, f); }
-inline void error(std::string_view msg, std::initializer_list<Field> f = {}) { write(Level::error, msg, f); }
+inline void info(std::string_view msg, std::initializer_list<Field> f = {}) {
+  write(Level::info, msg, f);
+}
+inline void warn(std::string_view msg, std::initializer_list<Field> f = {}) {
+  write(Level::warn, msg, f);
+}
+inline void error(std::string_view msg, std::initializer_list<Field> f = {}) {
+  write(Level::error, msg, f);
+}
 
 }  // namespace boxoffice::logging

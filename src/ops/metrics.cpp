@@ -12,8 +12,10 @@ namespace {
 constexpr std::array<const char*, static_cast<std::size_t>(HoldResult::count_)> kHoldNames{
     "held", "conflict", "limited", "invalid", "show_started", "released"};
 constexpr std::array<const char*, static_cast<std::size_t>(BookingResult::count_)> kBookingNames{
-    "confirmed", "conflict", "hold_expired", "not_found", "show_started", "replayed", "in_progress", "cancelled", "error"};
-constexpr std::array<const char*, static_cast<std::size_t>(CacheName::count_)> kCacheNames{"seat_map", "catalog"};
+    "confirmed", "conflict",    "hold_expired", "not_found", "show_started",
+    "replayed",  "in_progress", "cancelled",    "error"};
+constexpr std::array<const char*, static_cast<std::size_t>(CacheName::count_)> kCacheNames{
+    "seat_map", "catalog"};
 
 void family(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";
@@ -56,10 +58,14 @@ std::string escape_label(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -78,7 +84,8 @@ Metrics::Metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {
 void Metrics::request(std::size_t route, int status, std::chrono::nanoseconds duration) {
   if (route >= routes_.size()) route = 0;
   RouteStats& r = route_stats_[route];
-  if (status >= 100 && status < 600) r.by_status[static_cast<std::size_t>(status - 100)].fetch_add(1, std::memory_order_relaxed);
+  if (status >= 100 && status < 600)
+    r.by_status[static_cast<std::size_t>(status - 100)].fetch_add(1, std::memory_order_relaxed);
   const double secs = std::chrono::duration<double>(duration).count();
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (secs <= kBuckets[i]) {
@@ -93,16 +100,18 @@ void Metrics::request(std::size_t route, int status, std::chrono::nanoseconds du
 std::string Metrics::render() const {
   std::string out;
   out.reserve(16384);
-  family(out, "boxoffice_http_requests_total", "counter", "HTTP requests by route template, method and status.");
+  family(out, "boxoffice_http_requests_total", "counter",
+         "HTTP requests by route template, method and status.");
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     for (std::size_t s = 0; s < 500; ++s) {
       const auto n = route_stats_[i].by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      out += "boxoffice_http_requests_total{" + labels_[i] + ",status=\"" + std::to_string(s + 100) + "\"} " +
-             std::to_string(n) + "\n";
+      out += "boxoffice_http_requests_total{" + labels_[i] + ",status=\"" +
+             std::to_string(s + 100) + "\"} " + std::to_string(n) + "\n";
     }
   }
-  family(out, "boxoffice_http_request_duration_seconds", "histogram", "HTTP request latency by route template.");
+  family(out, "boxoffice_http_request_duration_seconds", "histogram",
+         "HTTP request latency by route template.");
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const RouteStats& r = route_stats_[i];
     const auto count = r.count.load(std::memory_order_relaxed);
@@ -111,27 +120,35 @@ std::string Metrics::render() const {
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);
-      out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"" + number(kBuckets[b]) + "\"} " +
-             std::to_string(cumulative) + "\n";
+      out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"" +
+             number(kBuckets[b]) + "\"} " + std::to_string(cumulative) + "\n";
     }
-    out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(count) + "\n";
+    out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+           std::to_string(count) + "\n";
     out += "boxoffice_http_request_duration_seconds_sum{" + labels + "} " +
            number(static_cast<double>(r.sum_ns.load(std::memory_order_relaxed)) / 1e9) + "\n";
-    out += "boxoffice_http_request_duration_seconds_count{" + labels + "} " + std::to_string(count) + "\n";
+    out += "boxoffice_http_request_duration_seconds_count{" + labels + "} " +
+           std::to_string(count) + "\n";
   }
   family(out, "boxoffice_holds_total", "counter", "Seat hold attempts and releases by result.");
   for (std::size_t i = 0; i < holds_.size(); ++i)
-    out += std::string("boxoffice_holds_total{result=\"") + kHoldNames[i] + "\"} " + std::to_string(holds_[i].load()) + "\n";
-  family(out, "boxoffice_bookings_total", "counter", "Booking confirmations and cancellations by result.");
+    out += std::string("boxoffice_holds_total{result=\"") + kHoldNames[i] + "\"} " +
+           std::to_string(holds_[i].load()) + "\n";
+  family(out, "boxoffice_bookings_total", "counter",
+         "Booking confirmations and cancellations by result.");
   for (std::size_t i = 0; i < bookings_.size(); ++i)
-    out += std::string("boxoffice_bookings_total{result=\"") + kBookingNames[i] + "\"} " + std::to_string(bookings_[i].load()) + "\n";
+    out += std::string("boxoffice_bookings_total{result=\"") + kBookingNames[i] + "\"} " +
+           std::to_string(bookings_[i].load()) + "\n";
   family(out, "boxoffice_cache_hits_total", "counter", "Cache hits by cache.");
   for (std::size_t i = 0; i < hits_.size(); ++i)
-    out += std::string("boxoffice_cache_hits_total{cache=\"") + kCacheNames[i] + "\"} " + std::to_string(hits_[i].load()) + "\n";
+    out += std::string("boxoffice_cache_hits_total{cache=\"") + kCacheNames[i] + "\"} " +
+           std::to_string(hits_[i].load()) + "\n";
   family(out, "boxoffice_cache_misses_total", "counter", "Cache misses by cache.");
   for (std::size_t i = 0; i < misses_.size(); ++i)
-    out += std::string("boxoffice_cache_misses_total{cache=\"") + kCacheNames[i] + "\"} " + std::to_string(misses_[i].load()) + "\n";
-  family(out, "boxoffice_rate_limited_total", "counter", "Requests answered 429 by the rate limiter.");
+    out += std::string("boxoffice_cache_misses_total{cache=\"") + kCacheNames[i] + "\"} " +
+           std::to_string(misses_[i].load()) + "\n";
+  family(out, "boxoffice_rate_limited_total", "counter",
+         "Requests answered 429 by the rate limiter.");
   out += "boxoffice_rate_limited_total " + std::to_string(rate_limited_.load()) + "\n";
   family(out, "boxoffice_websockets_open", "gauge", "Open WebSocket connections.");
   out += "boxoffice_websockets_open " + std::to_string(websockets_.load()) + "\n";
@@ -142,7 +159,8 @@ std::string Metrics::render() const {
   out += "boxoffice_db_pool_connections{state=\"in_use\"} " + std::to_string(pool.in_use) + "\n";
   out += "boxoffice_db_pool_connections{state=\"idle\"} " + std::to_string(pool.idle) + "\n";
   if (retained_) {
-    family(out, "boxoffice_retained", "gauge", "State kept in memory, by part (entries, or bytes for *_bytes).");
+    family(out, "boxoffice_retained", "gauge",
+           "State kept in memory, by part (entries, or bytes for *_bytes).");
     for (const auto& [part, value] : retained_())
       out += "boxoffice_retained{part=\"" + escape_label(part) + "\"} " + number(value) + "\n";
   }
@@ -151,8 +169,10 @@ std::string Metrics::render() const {
   family(out, "process_open_fds", "gauge", "Number of open file descriptors.");
   out += "process_open_fds " + std::to_string(open_fds()) + "\n";
   family(out, "process_uptime_seconds", "gauge", "Seconds since the process started.");
-  out += "process_uptime_seconds " +
-         number(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()) + "\n";
+  out +=
+      "process_uptime_seconds " +
+      number(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()) +
+      "\n";
   return out;
 }
 

@@ -14,7 +14,18 @@
 namespace boxoffice {
 
 enum class HoldResult { held, conflict, limited, invalid, show_started, released, count_ };
-enum class BookingResult { confirmed, conflict, hold_expired, not_found, show_started, replayed, in_progress, cancelled, error, count_ };
+enum class BookingResult {
+  confirmed,
+  conflict,
+  hold_expired,
+  not_found,
+  show_started,
+  replayed,
+  in_progress,
+  cancelled,
+  error,
+  count_
+};
 enum class CacheName { seat_map, catalog, count_ };
 
 struct PoolStats {
@@ -25,16 +36,24 @@ struct PoolStats {
 class Metrics {
  public:
   static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,    0.25,  0.5,    1,     2.5,   5,    10};
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
   // Route 0 is reserved for requests that matched no route.
   explicit Metrics(std::vector<std::string> routes);
 
   void request(std::size_t route, int status, std::chrono::nanoseconds duration);
-  void hold(HoldResult r) { holds_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
-  void booking(BookingResult r) { bookings_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
-  void cache_hit(CacheName c) { hits_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
-  void cache_miss(CacheName c) { misses_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  void hold(HoldResult r) {
+    holds_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void booking(BookingResult r) {
+    bookings_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void cache_hit(CacheName c) {
+    hits_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void cache_miss(CacheName c) {
+    misses_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed);
+  }
   void rate_limited() { rate_limited_.fetch_add(1, std::memory_order_relaxed); }
   void websocket_opened() { websockets_.fetch_add(1, std::memory_order_relaxed); }
   void websocket_closed() { websockets_.fetch_sub(1, std::memory_order_relaxed); }
@@ -47,7 +66,9 @@ class Metrics {
   void set_retained(std::function<Retained()> fn) { retained_ = std::move(fn); }
 
   std::uint64_t holds(HoldResult r) const { return holds_[static_cast<std::size_t>(r)].load(); }
-  std::uint64_t bookings(BookingResult r) const { return bookings_[static_cast<std::size_t>(r)].load(); }
+  std::uint64_t bookings(BookingResult r) const {
+    return bookings_[static_cast<std::size_t>(r)].load();
+  }
   std::int64_t open_connections() const { return connections_.load(); }
 
   std::string render() const;
@@ -63,7 +84,8 @@ class Metrics {
   std::vector<std::string> labels_;  // route="...",method="..." per route, built once
   std::unique_ptr<RouteStats[]> route_stats_;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(HoldResult::count_)> holds_{};
-  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(BookingResult::count_)> bookings_{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(BookingResult::count_)>
+      bookings_{};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(CacheName::count_)> hits_{};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(CacheName::count_)> misses_{};
   std::atomic<std::uint64_t> rate_limited_{0};

@@ -5,26 +5,34 @@
 namespace boxoffice {
 
 AccountService::AccountService(std::shared_ptr<Store> store, Coordinator coord,
-                               std::shared_ptr<PasswordHasher> hasher, std::chrono::seconds session_ttl)
-    : store_(std::move(store)), coord_(std::move(coord)), hasher_(std::move(hasher)), session_ttl_(session_ttl) {}
+                               std::shared_ptr<PasswordHasher> hasher,
+                               std::chrono::seconds session_ttl)
+    : store_(std::move(store)),
+      coord_(std::move(coord)),
+      hasher_(std::move(hasher)),
+      session_ttl_(session_ttl) {}
 
-boost::asio::awaitable<Result<User>> AccountService::register_user(std::string email, std::string password,
+boost::asio::awaitable<Result<User>> AccountService::register_user(std::string email,
+                                                                   std::string password,
                                                                    std::string name) {
   std::vector<FieldError> errors;
   if (auto problem = email_problem(email)) errors.push_back({"email", std::move(*problem)});
-  if (auto problem = password_problem(password)) errors.push_back({"password", std::move(*problem)});
+  if (auto problem = password_problem(password))
+    errors.push_back({"password", std::move(*problem)});
   auto clean_name = clean_display_name(name);
   if (!clean_name) errors.push_back({"name", "must be 1 to 200 characters of visible text"});
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
   name = std::move(*clean_name);
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
-  // Named, not a temporary inside co_await: g++ 12 miscompiles by-value aggregate temporaries there.
+  // Named, not a temporary inside co_await: g++ 12 miscompiles by-value aggregate temporaries
+  // there.
   NewUser user{normalize_email(email), std::move(name), std::move(*hash), Role::customer};
   co_return co_await store_->create_user(std::move(user));
 }
 
-boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string email, std::string password) {
+boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string email,
+                                                                     std::string password) {
   const Error wrong = Error::unauthorized("wrong email or password");
   auto found = co_await store_->find_user_by_email(normalize_email(email));
   if (!found) co_return found.error();
@@ -50,15 +58,18 @@ boost::asio::awaitable<Status> AccountService::sign_out(const Caller& caller) {
   co_return co_await store_->delete_session(caller.token_hash);
 }
 
-boost::asio::awaitable<Result<Caller>> AccountService::authenticate(std::string_view authorization) {
+boost::asio::awaitable<Result<Caller>> AccountService::authenticate(
+    std::string_view authorization) {
   constexpr std::string_view prefix = "Bearer ";
-  if (authorization.empty()) co_return Error::unauthorized("this call needs an Authorization: Bearer token");
+  if (authorization.empty())
+    co_return Error::unauthorized("this call needs an Authorization: Bearer token");
   if (authorization.size() <= prefix.size() || authorization.size() > 512 ||
       !std::equal(prefix.begin(), prefix.end(), authorization.begin(),
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
     co_return Error::unauthorized("the Authorization header must be 'Bearer <token>'");
   const std::string token_hash = sha256_hex(authorization.substr(prefix.size()));
-  if (auto cached = co_await coord_.sessions->get(token_hash)) co_return Caller{cached->user, token_hash};
+  if (auto cached = co_await coord_.sessions->get(token_hash))
+    co_return Caller{cached->user, token_hash};
   auto found = co_await store_->find_session(token_hash);
   if (!found) co_return found.error();
   if (!*found) co_return Error::unauthorized("the token is invalid or has expired");
@@ -66,9 +77,12 @@ boost::asio::awaitable<Result<Caller>> AccountService::authenticate(std::string_
   co_return Caller{(*found)->user, token_hash};
 }
 
-boost::asio::awaitable<Result<User>> AccountService::ensure_admin(std::string email, std::string password) {
-  if (auto problem = email_problem(email)) co_return Error::invalid("BOXOFFICE_ADMIN_EMAIL", std::move(*problem));
-  if (auto problem = password_problem(password)) co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", std::move(*problem));
+boost::asio::awaitable<Result<User>> AccountService::ensure_admin(std::string email,
+                                                                  std::string password) {
+  if (auto problem = email_problem(email))
+    co_return Error::invalid("BOXOFFICE_ADMIN_EMAIL", std::move(*problem));
+  if (auto problem = password_problem(password))
+    co_return Error::invalid("BOXOFFICE_ADMIN_PASSWORD", std::move(*problem));
   auto hash = co_await hasher_->hash(std::move(password));
   if (!hash) co_return hash.error();
   NewUser admin{normalize_email(email), "Administrator", std::move(*hash), Role::admin};

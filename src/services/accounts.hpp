@@ -25,10 +25,11 @@ struct Caller {
 
 class AccountService {
  public:
-  AccountService(std::shared_ptr<Store> store, Coordinator coord, std::shared_ptr<PasswordHasher> hasher,
-                 std::chrono::seconds session_ttl);
+  AccountService(std::shared_ptr<Store> store, Coordinator coord,
+                 std::shared_ptr<PasswordHasher> hasher, std::chrono::seconds session_ttl);
 
-  boost::asio::awaitable<Result<User>> register_user(std::string email, std::string password, std::string name);
+  boost::asio::awaitable<Result<User>> register_user(std::string email, std::string password,
+                                                     std::string name);
   boost::asio::awaitable<Result<SessionGrant>> sign_in(std::string email, std::string password);
   boost::asio::awaitable<Status> sign_out(const Caller& caller);
   // From an Authorization header value; 401 when missing, malformed, unknown or expired.

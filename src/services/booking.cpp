@@ -29,8 +29,9 @@ std::size_t BookingService::SeatViewWeight::operator()(const SeatView& v) const 
   return 128 + v.statuses.size() + size(v.json) + size(v.gzip) + size(v.snapshot);
 }
 
-BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord, BookingOptions options,
-                               boost::asio::any_io_executor background, std::shared_ptr<Metrics> metrics)
+BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord,
+                               BookingOptions options, boost::asio::any_io_executor background,
+                               std::shared_ptr<Metrics> metrics)
     : store_(std::move(store)),
       coord_(std::move(coord)),
       options_(options),
@@ -44,7 +45,8 @@ Id BookingService::show_of_hold(std::string_view hold_id) {
   if (hold_id.size() < 4 || hold_id.size() > 64 || hold_id[0] != 'h') return 0;
   Id show = 0;
   std::size_t i = 1;
-  for (; i < hold_id.size() && hold_id[i] >= '0' && hold_id[i] <= '9' && i < 19; ++i) show = show * 10 + (hold_id[i] - '0');
+  for (; i < hold_id.size() && hold_id[i] >= '0' && hold_id[i] <= '9' && i < 19; ++i)
+    show = show * 10 + (hold_id[i] - '0');
   if (i == 1 || i >= hold_id.size() || hold_id[i] != '.') return 0;
   return show;
 }
@@ -55,27 +57,34 @@ void BookingService::forget_shows() {
 
 void BookingService::sweep() {
   const auto now = SteadyClock::now();
-  seat_views_.erase_if([&](Id, const SeatView& v) { return now - v.built >= options_.seat_map_ttl; });
-  infos_.erase_if([&](Id, const std::shared_ptr<const ShowInfo>& i) { return now - i->loaded >= options_.show_info_ttl; });
+  seat_views_.erase_if(
+      [&](Id, const SeatView& v) { return now - v.built >= options_.seat_map_ttl; });
+  infos_.erase_if([&](Id, const std::shared_ptr<const ShowInfo>& i) {
+    return now - i->loaded >= options_.show_info_ttl;
+  });
 }
 
-boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>> BookingService::show_info(Id show_id) {
+boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>>
+BookingService::show_info(Id show_id) {
   const auto now = SteadyClock::now();
-  auto cached = infos_.with(show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
-    return i && now - (*i)->loaded < options_.show_info_ttl ? *i : nullptr;
-  });
+  auto cached = infos_.with(
+      show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
+        return i && now - (*i)->loaded < options_.show_info_ttl ? *i : nullptr;
+      });
   if (cached) co_return cached;
   auto show = co_await store_->get_show(show_id);
   if (!show) co_return show.error();
   if (!*show) co_return Error::not_found("show " + std::to_string(show_id) + " does not exist");
   auto screen = co_await store_->get_screen((*show)->screen_id);
   if (!screen) co_return screen.error();
-  if (!*screen) co_return Error::not_found("the screen of show " + std::to_string(show_id) + " does not exist");
+  if (!*screen)
+    co_return Error::not_found("the screen of show " + std::to_string(show_id) + " does not exist");
   SeatLayout layout((*screen)->rows);
   std::vector<std::string> ids;
   ids.reserve(layout.seats().size());
   for (const auto& s : layout.seats()) ids.push_back(s.id);
-  auto info = std::make_shared<const ShowInfo>(ShowInfo{std::move(**show), std::move(layout), std::move(ids), now});
+  auto info = std::make_shared<const ShowInfo>(
+      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now});
   infos_.put(show_id, info);
   co_return info;
 }
@@ -92,17 +101,21 @@ boost::asio::awaitable<Status> BookingService::ensure_primed(Id show_id) {
   co_return Error::unavailable("the seats of this show are changing too fast to load; try again");
 }
 
-boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_view(Id show_id, ViewPart want) {
+boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_view(Id show_id,
+                                                                                   ViewPart want) {
   auto info = co_await show_info(show_id);
   if (!info) co_return info.error();
   if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
   const auto now = SteadyClock::now();
   const std::uint64_t version = co_await coord_.holds->version(show_id);
-  auto has_part = [want](const SeatView& v) { return want == ViewPart::map ? v.json != nullptr : v.snapshot != nullptr; };
-  std::optional<SeatView> view = seat_views_.with(show_id, [&](SeatView* v) -> std::optional<SeatView> {
-    if (v && v->version == version && now - v->built < options_.seat_map_ttl) return *v;
-    return std::nullopt;
-  });
+  auto has_part = [want](const SeatView& v) {
+    return want == ViewPart::map ? v.json != nullptr : v.snapshot != nullptr;
+  };
+  std::optional<SeatView> view =
+      seat_views_.with(show_id, [&](SeatView* v) -> std::optional<SeatView> {
+        if (v && v->version == version && now - v->built < options_.seat_map_ttl) return *v;
+        return std::nullopt;
+      });
   if (view && has_part(*view)) {
     metrics_->cache_hit(CacheName::seat_map);
     co_return std::move(*view);
@@ -116,7 +129,8 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
     view->version = current->version;
     view->built = now;
     view->statuses.reserve(current->statuses.size());
-    for (SeatStatus st : current->statuses) view->statuses += static_cast<char>('0' + static_cast<int>(st));
+    for (SeatStatus st : current->statuses)
+      view->statuses += static_cast<char>('0' + static_cast<int>(st));
   }
   auto status_at = [&](std::size_t i) { return static_cast<SeatStatus>(view->statuses[i] - '0'); };
   if (want == ViewPart::map) {
@@ -128,23 +142,26 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
       const SeatStatus st = status_at(i);
       if (st == SeatStatus::available) ++available;
       auto price = si.show.prices.find(seat.category);
-      seats.push_back(boost::json::object{{"id", seat.id},
-                                          {"row", seat.row},
-                                          {"number", seat.number},
-                                          {"category", seat.category},
-                                          {"price_cents", price == si.show.prices.end() ? 0 : price->second},
-                                          {"status", seat_status_name(st)}});
+      seats.push_back(
+          boost::json::object{{"id", seat.id},
+                              {"row", seat.row},
+                              {"number", seat.number},
+                              {"category", seat.category},
+                              {"price_cents", price == si.show.prices.end() ? 0 : price->second},
+                              {"status", seat_status_name(st)}});
     }
     boost::json::object o{{"show_id", show_id},
                           {"as_of", format_rfc3339_ms(now_unix_ms())},
                           {"available_count", available},
                           {"seats", std::move(seats)}};
     char etag[24];
-    std::snprintf(etag, sizeof etag, "\"%016llx\"",
-                  static_cast<unsigned long long>(fnv1a(view->statuses, fnv1a(std::to_string(show_id)))));
+    std::snprintf(
+        etag, sizeof etag, "\"%016llx\"",
+        static_cast<unsigned long long>(fnv1a(view->statuses, fnv1a(std::to_string(show_id)))));
     view->etag = etag;
     auto json = std::make_shared<const std::string>(boost::json::serialize(o));
-    if (json->size() >= kGzipMinBytes) view->gzip = std::make_shared<const std::string>(gzip_compress(*json));
+    if (json->size() >= kGzipMinBytes)
+      view->gzip = std::make_shared<const std::string>(gzip_compress(*json));
     view->json = std::move(json);
   } else {
     const auto& ids = si.seat_ids;
@@ -163,19 +180,21 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
     view->snapshot = std::make_shared<const std::string>(std::move(out));
   }
   // Newer versions win; the same version gains the part just built.
-  seat_views_.upsert(show_id, [] { return SeatView{}; }, [&](SeatView& v) {
-    if (v.version > view->version) return;
-    if (v.version == view->version) {
-      if (view->json && !v.json) {
-        v.json = view->json;
-        v.gzip = view->gzip;
-        v.etag = view->etag;
-      }
-      if (view->snapshot && !v.snapshot) v.snapshot = view->snapshot;
-      return;
-    }
-    v = *view;
-  });
+  seat_views_.upsert(
+      show_id, [] { return SeatView{}; },
+      [&](SeatView& v) {
+        if (v.version > view->version) return;
+        if (v.version == view->version) {
+          if (view->json && !v.json) {
+            v.json = view->json;
+            v.gzip = view->gzip;
+            v.etag = view->etag;
+          }
+          if (view->snapshot && !v.snapshot) v.snapshot = view->snapshot;
+          return;
+        }
+        v = *view;
+      });
   co_return std::move(*view);
 }
 
@@ -226,7 +245,8 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   h.expires_at_ms = now_unix_ms() + options_.hold_ttl.count();
   auto held = co_await coord_.holds->try_hold(std::move(h));
   if (!held) {
-    metrics_->hold(held.error().problem == Problem::hold_limit ? HoldResult::limited : HoldResult::conflict);
+    metrics_->hold(held.error().problem == Problem::hold_limit ? HoldResult::limited
+                                                               : HoldResult::conflict);
     co_return held.error();
   }
   metrics_->hold(HoldResult::held);
@@ -254,28 +274,33 @@ boost::asio::awaitable<Status> BookingService::release(const Caller& caller, std
   if (show_id == 0) co_return Error::not_found("no such hold");
   // An id naming a show that does not exist is answered without creating any state.
   if (auto info = co_await show_info(show_id); !info) {
-    co_return info.error().code == Errc::not_found ? Error::not_found("no such hold") : info.error();
+    co_return info.error().code == Errc::not_found ? Error::not_found("no such hold")
+                                                   : info.error();
   }
   auto r = co_await coord_.holds->release(show_id, hold_id, caller.user.id);
   if (r) metrics_->hold(HoldResult::released);
   co_return r;
 }
 
-boost::asio::awaitable<Result<Booking>> BookingService::replay(const Caller& caller, const IdempotencyRecord& rec,
+boost::asio::awaitable<Result<Booking>> BookingService::replay(const Caller& caller,
+                                                               const IdempotencyRecord& rec,
                                                                const std::string& request_hash) {
   if (!constant_time_equal(rec.request_hash, request_hash)) {
-    Error e = Error::invalid("Idempotency-Key", "this key was already used with a different request body");
+    Error e = Error::invalid("Idempotency-Key",
+                             "this key was already used with a different request body");
     e.problem = Problem::idempotency_key_reused;
     co_return e;
   }
   auto b = co_await store_->get_booking(rec.booking_id);
   if (!b) co_return b.error();
-  if (!*b || (*b)->user_id != caller.user.id) co_return Error::internal("idempotent booking vanished");
+  if (!*b || (*b)->user_id != caller.user.id)
+    co_return Error::internal("idempotent booking vanished");
   metrics_->booking(BookingResult::replayed);
   co_return std::move(**b);
 }
 
-boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& caller, std::string hold_id,
+boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& caller,
+                                                                std::string hold_id,
                                                                 std::optional<std::string> key) {
   const std::string request_hash = sha256_hex("hold_id=" + hold_id);
   if (!key) co_return co_await confirm_hold(caller, hold_id, "", request_hash);
@@ -284,14 +309,15 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   auto seen = co_await store_->find_idempotency(caller.user.id, *key);
   if (!seen) co_return seen.error();
   if (*seen) co_return co_await replay(caller, **seen, request_hash);
-  auto mark = co_await coord_.idempotency->try_begin(caller.user.id, *key, options_.idempotency_mark_ttl);
+  auto mark =
+      co_await coord_.idempotency->try_begin(caller.user.id, *key, options_.idempotency_mark_ttl);
   if (!mark) {
     metrics_->booking(BookingResult::in_progress);
-    co_return Error::conflict(Problem::idempotency_in_progress, "a request with this Idempotency-Key is still running");
+    co_return Error::conflict(Problem::idempotency_in_progress,
+                              "a request with this Idempotency-Key is still running");
   }
-  DetachedUndo unmark(background_, [guard = coord_.idempotency, user = caller.user.id, k = *key, token = *mark] {
-    return guard->end(user, k, token);
-  });
+  DetachedUndo unmark(background_, [guard = coord_.idempotency, user = caller.user.id, k = *key,
+                                    token = *mark] { return guard->end(user, k, token); });
   // The first request may have finished between the look-up and try_begin.
   auto again = co_await store_->find_idempotency(caller.user.id, *key);
   Result<Booking> out = Error::internal("unreachable");
@@ -311,16 +337,20 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   co_return out;
 }
 
-boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(const Caller& caller, const std::string& hold_id,
-                                                                     const std::string& key,
-                                                                     const std::string& request_hash) {
+boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(
+    const Caller& caller, const std::string& hold_id, const std::string& key,
+    const std::string& request_hash) {
   const Id show_id = show_of_hold(hold_id);
   if (show_id == 0) co_return Error::not_found("no such hold");
   auto info = co_await show_info(show_id);
-  if (!info) co_return info.error().code == Errc::not_found ? Error::not_found("no such hold") : info.error();
-  auto ticket = co_await coord_.holds->begin_confirm(show_id, hold_id, caller.user.id, options_.confirm_deadline);
+  if (!info)
+    co_return info.error().code == Errc::not_found ? Error::not_found("no such hold")
+                                                   : info.error();
+  auto ticket = co_await coord_.holds->begin_confirm(show_id, hold_id, caller.user.id,
+                                                     options_.confirm_deadline);
   if (!ticket) {
-    metrics_->booking(ticket.error().code == Errc::not_found ? BookingResult::not_found : BookingResult::hold_expired);
+    metrics_->booking(ticket.error().code == Errc::not_found ? BookingResult::not_found
+                                                             : BookingResult::hold_expired);
     co_return ticket.error();
   }
   auto holds = coord_.holds;
@@ -333,8 +363,8 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(const Calle
     metrics_->booking(BookingResult::show_started);
     co_return Error::conflict(Problem::show_started, "the show has already started");
   }
-  NewBooking request{caller.user.id, show_id, ticket->hold.seats, ticket->hold.total_cents,
-                     (*info)->show.currency, key, request_hash};
+  NewBooking request{caller.user.id,         show_id, ticket->hold.seats, ticket->hold.total_cents,
+                     (*info)->show.currency, key,     request_hash};
   auto booked = co_await store_->confirm_booking(std::move(request));
   revert.dismiss();
   if (booked) {
@@ -351,7 +381,8 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(const Calle
   co_return booked;
 }
 
-boost::asio::awaitable<Result<Page<Booking>>> BookingService::list(const Caller& caller, Id after_id, int limit) {
+boost::asio::awaitable<Result<Page<Booking>>> BookingService::list(const Caller& caller,
+                                                                   Id after_id, int limit) {
   co_return co_await store_->list_bookings(caller.user.id, after_id, limit);
 }
 
@@ -371,7 +402,8 @@ boost::asio::awaitable<Result<Booking>> BookingService::cancel(const Caller& cal
   auto info = co_await show_info(b->show_id);
   if (!info) co_return info.error();
   if (now_unix() >= (*info)->show.starts_at)
-    co_return Error::conflict(Problem::show_started, "the show has already started; the booking cannot be cancelled");
+    co_return Error::conflict(Problem::show_started,
+                              "the show has already started; the booking cannot be cancelled");
   if (auto primed = co_await ensure_primed(b->show_id); !primed) co_return primed.error();
   auto cancelled = co_await store_->cancel_booking(id);
   if (!cancelled) co_return cancelled.error();

@@ -48,11 +48,13 @@ class BookingService {
                  boost::asio::any_io_executor background, std::shared_ptr<Metrics> metrics);
 
   boost::asio::awaitable<Result<SeatMapView>> seat_map(Id show_id);
-  // The first frame of the live feed: {"type":"snapshot","show_id":N,"seats":{"A1":"available",...}}.
+  // The first frame of the live feed:
+  // {"type":"snapshot","show_id":N,"seats":{"A1":"available",...}}.
   boost::asio::awaitable<Result<Bytes>> live_snapshot(Id show_id);
   // 404 unless the show exists.
   boost::asio::awaitable<Status> check_show(Id show_id);
-  boost::asio::awaitable<Result<HoldView>> hold(const Caller& caller, Id show_id, std::vector<std::string> seats);
+  boost::asio::awaitable<Result<HoldView>> hold(const Caller& caller, Id show_id,
+                                                std::vector<std::string> seats);
   boost::asio::awaitable<Result<std::vector<HoldView>>> holds(const Caller& caller);
   boost::asio::awaitable<Status> release(const Caller& caller, std::string hold_id);
   // idempotency_key: nullopt when the header was absent.
@@ -96,8 +98,10 @@ class BookingService {
   // The show's seat view at its current version, with the parts `want` names built.
   enum class ViewPart { map, snapshot };
   boost::asio::awaitable<Result<SeatView>> seat_view(Id show_id, ViewPart want);
-  boost::asio::awaitable<Result<Booking>> confirm_hold(const Caller& caller, const std::string& hold_id,
-                                                       const std::string& key, const std::string& request_hash);
+  boost::asio::awaitable<Result<Booking>> confirm_hold(const Caller& caller,
+                                                       const std::string& hold_id,
+                                                       const std::string& key,
+                                                       const std::string& request_hash);
   boost::asio::awaitable<Result<Booking>> replay(const Caller& caller, const IdempotencyRecord& rec,
                                                  const std::string& request_hash);
 

@@ -15,19 +15,25 @@ constexpr std::int64_t kMaxPrice = 100'000'000;
 
 // Replaces the name by its cleaned form (see clean_display_name), or records why it is refused.
 void clean_name(std::vector<FieldError>& errors, const std::string& field, std::string& v) {
-  if (auto cleaned = clean_display_name(v)) v = std::move(*cleaned);
-  else errors.push_back({field, "must be 1 to 200 characters of visible text"});
+  if (auto cleaned = clean_display_name(v))
+    v = std::move(*cleaned);
+  else
+    errors.push_back({field, "must be 1 to 200 characters of visible text"});
 }
 
 }  // namespace
 
 CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls,
                                std::shared_ptr<Metrics> metrics)
-    : store_(std::move(store)), coord_(std::move(coord)), ttls_(ttls), metrics_(std::move(metrics)) {}
+    : store_(std::move(store)),
+      coord_(std::move(coord)),
+      ttls_(ttls),
+      metrics_(std::move(metrics)) {}
 
 template <class Load>
 boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns, std::string key,
-                                                                  std::chrono::milliseconds ttl, Load load) {
+                                                                  std::chrono::milliseconds ttl,
+                                                                  Load load) {
   const auto gen = co_await coord_.cache->generation(ns);
   const std::string full = ns + ":" + std::to_string(gen) + ":" + key;
   if (auto hit = co_await coord_.cache->get(full)) {
@@ -40,7 +46,9 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns
   co_return fresh;
 }
 
-boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) { co_await coord_.cache->bump(std::move(ns)); }
+boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) {
+  co_await coord_.cache->bump(std::move(ns));
+}
 
 boost::asio::awaitable<Result<Movie>> CatalogService::create_movie(Movie m) {
   auto errors = check_movie(m);
@@ -79,10 +87,11 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, i
   auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_movies(after_id, limit);
     if (!page) co_return page.error();
-    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::movie)));
+    co_return std::make_shared<const std::string>(
+        boost::json::serialize(views::page(*page, views::movie)));
   };
-  co_return co_await cached_list("movies", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
-                                 std::move(load));
+  co_return co_await cached_list("movies", std::to_string(after_id) + ":" + std::to_string(limit),
+                                 ttls_.movies, std::move(load));
 }
 
 boost::asio::awaitable<Result<Theater>> CatalogService::create_theater(NewTheater t) {
@@ -117,22 +126,26 @@ boost::asio::awaitable<Result<Bytes>> CatalogService::list_theaters(Id after_id,
   auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_theaters(after_id, limit);
     if (!page) co_return page.error();
-    co_return std::make_shared<const std::string>(boost::json::serialize(views::page(*page, views::theater)));
+    co_return std::make_shared<const std::string>(
+        boost::json::serialize(views::page(*page, views::theater)));
   };
-  co_return co_await cached_list("theaters", std::to_string(after_id) + ":" + std::to_string(limit), ttls_.movies,
-                                 std::move(load));
+  co_return co_await cached_list("theaters", std::to_string(after_id) + ":" + std::to_string(limit),
+                                 ttls_.movies, std::move(load));
 }
 
 boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
   std::vector<FieldError> errors;
   if (s.movie_id <= 0) errors.push_back({"movie_id", "must be a positive integer"});
   if (s.screen_id <= 0) errors.push_back({"screen_id", "must be a positive integer"});
-  if (!valid_currency(s.currency)) errors.push_back({"currency", "must be an active ISO 4217 currency code such as USD"});
+  if (!valid_currency(s.currency))
+    errors.push_back({"currency", "must be an active ISO 4217 currency code such as USD"});
   // A show is created to be sold: one that has begun cannot be.
   if (s.starts_at <= now_unix()) errors.push_back({"starts_at", "must be in the future"});
   for (const auto& [cat, cents] : s.prices) {
-    if (!valid_category(cat)) errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});
-    if (cents < 0 || cents > kMaxPrice) errors.push_back({"prices." + cat, "must be between 0 and 100000000 cents"});
+    if (!valid_category(cat))
+      errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});
+    if (cents < 0 || cents > kMaxPrice)
+      errors.push_back({"prices." + cat, "must be between 0 and 100000000 cents"});
   }
   if (!errors.empty()) co_return Error::invalid(std::move(errors));
   auto r = co_await store_->create_show(std::move(s));
@@ -148,10 +161,11 @@ boost::asio::awaitable<Result<Show>> CatalogService::get_show(Id id) {
 }
 
 boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
-  std::string key = (f.after ? std::to_string(f.after->starts_at) + "/" + std::to_string(f.after->id) : "") + ":" +
-                    std::to_string(f.limit) + ":" + (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
-                    (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
-                    (f.local_day ? std::to_string(*f.local_day) : "");
+  std::string key =
+      (f.after ? std::to_string(f.after->starts_at) + "/" + std::to_string(f.after->id) : "") +
+      ":" + std::to_string(f.limit) + ":" + (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +
+      (f.theater_id ? std::to_string(*f.theater_id) : "") + ":" +
+      (f.local_day ? std::to_string(*f.local_day) : "");
   auto load = [this, f]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_shows(f);
     if (!page) co_return page.error();

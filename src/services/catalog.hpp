@@ -19,7 +19,8 @@ struct CatalogTtls {
 
 class CatalogService {
  public:
-  CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls, std::shared_ptr<Metrics> metrics);
+  CatalogService(std::shared_ptr<Store> store, Coordinator coord, CatalogTtls ttls,
+                 std::shared_ptr<Metrics> metrics);
 
   boost::asio::awaitable<Result<Movie>> create_movie(Movie m);
   boost::asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch patch);
@@ -41,8 +42,8 @@ class CatalogService {
 
  private:
   template <class Load>
-  boost::asio::awaitable<Result<Bytes>> cached_list(std::string ns, std::string key, std::chrono::milliseconds ttl,
-                                                    Load load);
+  boost::asio::awaitable<Result<Bytes>> cached_list(std::string ns, std::string key,
+                                                    std::chrono::milliseconds ttl, Load load);
   boost::asio::awaitable<void> invalidate(std::string ns);
 
   std::shared_ptr<Store> store_;

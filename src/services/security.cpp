@@ -16,8 +16,8 @@ std::string random_token(std::size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                    raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(std::char_traits<char>::length(out.c_str()));
   return out;
 }
@@ -36,8 +36,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 std::string hash_password_now(const std::string& password) {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0)
     throw std::runtime_error("argon2id hashing ran out of memory");
   return out;
 }
@@ -45,7 +46,9 @@ std::string hash_password_now(const std::string& password) {
 PasswordHasher::PasswordHasher(std::size_t threads, std::size_t max_waiting)
     : pool_(threads), max_waiting_(max_waiting), dummy_hash_(hash_password_now(random_token(16))) {}
 
-PasswordHasher::~PasswordHasher() { pool_.join(); }
+PasswordHasher::~PasswordHasher() {
+  pool_.join();
+}
 
 namespace {
 struct WaitingSlot {
@@ -70,7 +73,8 @@ boost::asio::awaitable<Result<std::string>> PasswordHasher::hash(std::string pas
   co_return co_await run_on(pool_.get_executor(), std::move(job));
 }
 
-boost::asio::awaitable<Result<bool>> PasswordHasher::verify(std::string hash, std::string password) {
+boost::asio::awaitable<Result<bool>> PasswordHasher::verify(std::string hash,
+                                                            std::string password) {
   if (++waiting_ > max_waiting_) {
     --waiting_;
     co_return Error::unavailable("too many password operations are waiting; retry shortly");

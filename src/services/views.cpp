@@ -16,20 +16,33 @@ json::object user(const User& u) {
 }
 
 json::object movie(const Movie& m) {
-  return {{"id", m.id},       {"title", m.title},         {"description", m.description},
-          {"duration_minutes", m.duration_minutes}, {"rating", m.rating}, {"genres", strings(m.genres)}};
+  return {{"id", m.id},
+          {"title", m.title},
+          {"description", m.description},
+          {"duration_minutes", m.duration_minutes},
+          {"rating", m.rating},
+          {"genres", strings(m.genres)}};
 }
 
 json::object screen(const Screen& s) {
   json::array rows;
-  for (const auto& r : s.rows) rows.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
-  return {{"id", s.id}, {"theater_id", s.theater_id}, {"name", s.name}, {"rows", std::move(rows)}, {"seat_count", s.seat_count}};
+  for (const auto& r : s.rows)
+    rows.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
+  return {{"id", s.id},
+          {"theater_id", s.theater_id},
+          {"name", s.name},
+          {"rows", std::move(rows)},
+          {"seat_count", s.seat_count}};
 }
 
 json::object theater(const Theater& t) {
   json::array screens;
   for (const auto& s : t.screens) screens.push_back(screen(s));
-  return {{"id", t.id}, {"name", t.name}, {"city", t.city}, {"timezone", t.timezone}, {"screens", std::move(screens)}};
+  return {{"id", t.id},
+          {"name", t.name},
+          {"city", t.city},
+          {"timezone", t.timezone},
+          {"screens", std::move(screens)}};
 }
 
 json::object show(const Show& s) {

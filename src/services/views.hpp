@@ -35,8 +35,10 @@ json::object page(const Page<T>& p, Fn item_view) {
   for (const auto& it : p.items) items.push_back(item_view(it));
   json::object o;
   o["items"] = std::move(items);
-  if (p.next_after) o["next_cursor"] = encode_cursor(*p.next_after);
-  else o["next_cursor"] = nullptr;
+  if (p.next_after)
+    o["next_cursor"] = encode_cursor(*p.next_after);
+  else
+    o["next_cursor"] = nullptr;
   return o;
 }
 

@@ -60,8 +60,8 @@ struct NewBooking {
   std::vector<std::string> seats;
   std::int64_t total_cents = 0;
   std::string currency;
-  std::string idempotency_key;   // empty: none
-  std::string request_hash;      // of the request body, for idempotency
+  std::string idempotency_key;  // empty: none
+  std::string request_hash;     // of the request body, for idempotency
 };
 
 struct IdempotencyRecord {
@@ -95,10 +95,12 @@ class Store {
   virtual asio::awaitable<Result<User>> create_user(NewUser u) = 0;
   // Creates the admin or makes the existing account an admin with this password.
   virtual asio::awaitable<Result<User>> ensure_admin(NewUser u) = 0;
-  virtual asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string email) = 0;
+  virtual asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(
+      std::string email) = 0;
   virtual asio::awaitable<Status> create_session(std::string token_hash, Id user_id,
                                                  UnixSeconds expires_at) = 0;
-  virtual asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string token_hash) = 0;
+  virtual asio::awaitable<Result<std::optional<SessionRecord>>> find_session(
+      std::string token_hash) = 0;
   virtual asio::awaitable<Status> delete_session(std::string token_hash) = 0;
 
   // Catalog.
@@ -127,7 +129,8 @@ class Store {
   virtual asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(
       Id user_id, std::string key) = 0;
   virtual asio::awaitable<Result<std::optional<Booking>>> get_booking(Id id) = 0;
-  virtual asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id, int limit) = 0;
+  virtual asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id,
+                                                               int limit) = 0;
   // Sets status cancelled and frees the seats; cancelling a cancelled booking changes nothing
   // (changed = false).
   virtual asio::awaitable<Result<CancelOutcome>> cancel_booking(Id id) = 0;

@@ -12,9 +12,13 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 // The proleptic Gregorian year of a day count (Howard Hinnant's civil_from_days, year only).
 std::int64_t year_of_day(std::int64_t z) {
@@ -27,7 +31,9 @@ std::int64_t year_of_day(std::int64_t z) {
   return yoe + era * 400 + (mp >= 10 ? 1 : 0);
 }
 
-std::int64_t civil_days(std::int64_t y, unsigned m, unsigned d) { return days_from_civil(static_cast<int>(y), m, d); }
+std::int64_t civil_days(std::int64_t y, unsigned m, unsigned d) {
+  return days_from_civil(static_cast<int>(y), m, d);
+}
 
 // ---- TZif ----
 
@@ -89,7 +95,8 @@ std::optional<Header> read_header(Reader& r) {
 
 std::uint64_t block_size(const Header& h, bool wide) {
   const std::uint64_t t = wide ? 8 : 4;
-  return h.timecnt * t + h.timecnt + h.typecnt * 6ULL + h.charcnt + h.leapcnt * (t + 4) + h.isstdcnt + h.isutcnt;
+  return h.timecnt * t + h.timecnt + h.typecnt * 6ULL + h.charcnt + h.leapcnt * (t + 4) +
+         h.isstdcnt + h.isutcnt;
 }
 
 std::optional<Zone> read_block(Reader& r, const Header& h, bool wide) {
@@ -186,8 +193,10 @@ class RuleParser {
   // [+-]hh[:mm[:ss]] in seconds.
   std::optional<std::int32_t> offset(int max_hours) {
     int sign = 1;
-    if (eat('-')) sign = -1;
-    else eat('+');
+    if (eat('-'))
+      sign = -1;
+    else
+      eat('+');
     auto h = number(max_hours);
     if (!h) return std::nullopt;
     std::int32_t secs = *h * 3600;
@@ -246,12 +255,16 @@ std::int64_t rule_day(const PosixRule::When& w, std::int64_t y) {
   using K = PosixRule::When::Kind;
   const std::int64_t jan1 = civil_days(y, 1, 1);
   switch (w.kind) {
-    case K::julian_no_leap: return jan1 + w.day - 1 + (is_leap(y) && w.day >= 60 ? 1 : 0);
-    case K::zero_based: return jan1 + w.day;
-    case K::month_week_day: break;
+    case K::julian_no_leap:
+      return jan1 + w.day - 1 + (is_leap(y) && w.day >= 60 ? 1 : 0);
+    case K::zero_based:
+      return jan1 + w.day;
+    case K::month_week_day:
+      break;
   }
   const std::int64_t first = civil_days(y, static_cast<unsigned>(w.month), 1);
-  const std::int64_t next = w.month == 12 ? civil_days(y + 1, 1, 1) : civil_days(y, static_cast<unsigned>(w.month + 1), 1);
+  const std::int64_t next = w.month == 12 ? civil_days(y + 1, 1, 1)
+                                          : civil_days(y, static_cast<unsigned>(w.month + 1), 1);
   const std::int64_t weekday = ((first + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
   std::int64_t d = first + (w.day - weekday + 7) % 7 + (w.week - 1) * 7;
   while (d >= next) d -= 7;  // week 5: the last such weekday
@@ -287,12 +300,14 @@ std::vector<Change> changes(const Zone& z, UnixSeconds from, UnixSeconds to) {
   if (z.rule && z.rule->dst_offset) {
     const UnixSeconds after = z.transitions.empty() ? INT64_MIN : z.transitions.back();
     std::vector<Change> ruled;
-    for (std::int64_t y = year_of_day(floor_div(from, kDay)) - 1; y <= year_of_day(floor_div(to, kDay)) + 1; ++y) {
+    for (std::int64_t y = year_of_day(floor_div(from, kDay)) - 1;
+         y <= year_of_day(floor_div(to, kDay)) + 1; ++y) {
       const auto [start, end] = dst_bounds(*z.rule, y);
       ruled.push_back({start, *z.rule->dst_offset});
       ruled.push_back({end, z.rule->std_offset});
     }
-    std::sort(ruled.begin(), ruled.end(), [](const Change& a, const Change& b) { return a.at < b.at; });
+    std::sort(ruled.begin(), ruled.end(),
+              [](const Change& a, const Change& b) { return a.at < b.at; });
     for (const Change& c : ruled)
       if (c.at > from && c.at <= to && c.at > after) out.push_back(c);
   }
@@ -327,7 +342,9 @@ ShardedLru<std::string, std::shared_ptr<const Zone>>& zone_cache() {
 
 }  // namespace
 
-std::optional<PosixRule> parse_posix_rule(std::string_view tz) { return RuleParser(tz).parse(); }
+std::optional<PosixRule> parse_posix_rule(std::string_view tz) {
+  return RuleParser(tz).parse();
+}
 
 std::optional<Zone> parse_tzif(std::string_view bytes) {
   Reader r(bytes);
@@ -364,8 +381,8 @@ bool valid_zone_name(std::string_view name) {
       continue;
     }
     const char c = name[i];
-    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                         c == '+' || c == '-';
+    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-';
     if (!allowed) return false;
   }
   return true;
@@ -379,7 +396,9 @@ std::int32_t utc_offset(const Zone& z, UnixSeconds t) {
   return z.offsets[static_cast<std::size_t>(it - z.transitions.begin()) - 1];
 }
 
-std::int64_t local_day(const Zone& z, UnixSeconds t) { return floor_div(t + utc_offset(z, t), kDay); }
+std::int64_t local_day(const Zone& z, UnixSeconds t) {
+  return floor_div(t + utc_offset(z, t), kDay);
+}
 
 Interval local_day_range(const Zone& z, std::int64_t day) {
   return {first_instant_at_or_after(z, day * kDay), first_instant_at_or_after(z, (day + 1) * kDay)};
@@ -388,7 +407,8 @@ Interval local_day_range(const Zone& z, std::int64_t day) {
 std::shared_ptr<const Zone> load_zone(std::string_view name) {
   if (!valid_zone_name(name)) return nullptr;
   const std::string key(name);
-  auto cached = zone_cache().with(key, [](std::shared_ptr<const Zone>* z) { return z ? *z : nullptr; });
+  auto cached =
+      zone_cache().with(key, [](std::shared_ptr<const Zone>* z) { return z ? *z : nullptr; });
   if (cached) return cached;
   // Unknown names are not cached: they cost one failed open, and caching them would let
   // callers fill the cache with garbage.

@@ -18,9 +18,9 @@ namespace boxoffice::tz {
 struct PosixRule {
   struct When {
     enum class Kind { julian_no_leap, zero_based, month_week_day } kind = Kind::month_week_day;
-    int day = 0;    // Jn: 1-365; n: 0-365; M: weekday 0 (Sunday) - 6
-    int month = 0;  // M only
-    int week = 0;   // M only: 1-5, 5 meaning the last
+    int day = 0;               // Jn: 1-365; n: 0-365; M: weekday 0 (Sunday) - 6
+    int month = 0;             // M only
+    int week = 0;              // M only: 1-5, 5 meaning the last
     std::int32_t time = 7200;  // local seconds after midnight; -167h to 167h (RFC 8536)
   };
   std::int32_t std_offset = 0;
@@ -29,10 +29,10 @@ struct PosixRule {
 };
 
 struct Zone {
-  std::vector<UnixSeconds> transitions;      // ascending
-  std::vector<std::int32_t> offsets;         // offsets[i]: in effect from transitions[i]
-  std::int32_t initial_offset = 0;           // before the first transition
-  std::optional<PosixRule> rule;             // after the last transition
+  std::vector<UnixSeconds> transitions;  // ascending
+  std::vector<std::int32_t> offsets;     // offsets[i]: in effect from transitions[i]
+  std::int32_t initial_offset = 0;       // before the first transition
+  std::optional<PosixRule> rule;         // after the last transition
 };
 
 // The zone in a TZif file (versions 1 to 4), or nullopt when the bytes are not one. Files with

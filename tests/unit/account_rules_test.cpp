@@ -30,12 +30,14 @@ std::string utf8(char32_t c) {
   return s;
 }
 
-bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+bool is_surrogate(char32_t c) {
+  return c >= 0xD800 && c <= 0xDFFF;
+}
 
 }  // namespace
 
 TEST(Validation, PasswordsCountCharacters) {
-  EXPECT_TRUE(password_problem("😀😀"));  // 8 bytes, 2 characters
+  EXPECT_TRUE(password_problem("😀😀"));       // 8 bytes, 2 characters
   EXPECT_TRUE(password_problem("äöüäöüä"));  // 14 bytes, 7 characters
   EXPECT_TRUE(password_problem("1234567"));
   EXPECT_FALSE(password_problem("12345678"));
@@ -59,7 +61,8 @@ TEST(Validation, EmailsRefuseEveryInvisibleOrBidiCharacter) {
       ASSERT_FALSE(valid_email(inside)) << std::hex << static_cast<std::uint32_t>(c);
     }
   }
-  EXPECT_EQ(email_problem("ann\u202E@example.com"), "must not contain bidirectional control characters");
+  EXPECT_EQ(email_problem("ann\u202E@example.com"),
+            "must not contain bidirectional control characters");
   EXPECT_EQ(email_problem("ann\u200B@example.com"), "must not contain invisible characters");
   EXPECT_EQ(email_problem("ann\u00AD@example.com"), "must not contain invisible characters");
   EXPECT_EQ(email_problem("p\u0430ypal@example.com"), "must not mix letters of different scripts");

@@ -26,7 +26,7 @@ class ScriptedStore final : public Store {
   Show show;
   Screen screen;
   std::vector<std::string> booked;
-  std::optional<Error> confirm_error;   // the next confirm_booking answers this
+  std::optional<Error> confirm_error;          // the next confirm_booking answers this
   asio::steady_timer* confirm_gate = nullptr;  // confirm_booking waits on it when set
   int confirms = 0;
   std::map<std::pair<Id, std::string>, IdempotencyRecord> keys;
@@ -37,9 +37,15 @@ class ScriptedStore final : public Store {
   asio::awaitable<Status> ping() override { co_return ok_status(); }
   asio::awaitable<Result<User>> create_user(NewUser) override { co_return down(); }
   asio::awaitable<Result<User>> ensure_admin(NewUser) override { co_return down(); }
-  asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string) override { co_return down(); }
-  asio::awaitable<Status> create_session(std::string, Id, UnixSeconds) override { co_return down(); }
-  asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string) override { co_return down(); }
+  asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string) override {
+    co_return down();
+  }
+  asio::awaitable<Status> create_session(std::string, Id, UnixSeconds) override {
+    co_return down();
+  }
+  asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string) override {
+    co_return down();
+  }
   asio::awaitable<Status> delete_session(std::string) override { co_return down(); }
   asio::awaitable<Result<Movie>> create_movie(Movie) override { co_return down(); }
   asio::awaitable<Result<Movie>> update_movie(Id, MoviePatch) override { co_return down(); }
@@ -65,15 +71,23 @@ class ScriptedStore final : public Store {
       confirm_error.reset();
       co_return e;
     }
-    Booking out{static_cast<Id>(bookings.size() + 1), b.user_id, b.show_id, b.seats, b.total_cents, b.currency,
-                BookingStatus::confirmed, now_unix()};
+    Booking out{static_cast<Id>(bookings.size() + 1),
+                b.user_id,
+                b.show_id,
+                b.seats,
+                b.total_cents,
+                b.currency,
+                BookingStatus::confirmed,
+                now_unix()};
     bookings[out.id] = out;
-    if (!b.idempotency_key.empty()) keys[{b.user_id, b.idempotency_key}] = IdempotencyRecord{b.request_hash, out.id};
+    if (!b.idempotency_key.empty())
+      keys[{b.user_id, b.idempotency_key}] = IdempotencyRecord{b.request_hash, out.id};
     booked.insert(booked.end(), b.seats.begin(), b.seats.end());
     co_return out;
   }
   asio::awaitable<Result<std::vector<std::string>>> booked_seats(Id) override { co_return booked; }
-  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(Id user, std::string key) override {
+  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(
+      Id user, std::string key) override {
     auto it = keys.find({user, key});
     co_return it == keys.end() ? std::nullopt : std::optional<IdempotencyRecord>(it->second);
   }
@@ -102,9 +116,11 @@ class BookingServiceTest : public ::testing::Test {
     store->screen.seat_count = 10;
     coord = make_local_coordinator(ioc.get_executor(), LocalCoordinatorOptions{});
     BookingOptions o;
-    o.show_info_ttl = std::chrono::milliseconds(0);  // every call sees the scripted show as it is now
-    booking = std::make_unique<BookingService>(store, coord, o, ioc.get_executor(),
-                                               std::make_shared<Metrics>(std::vector<std::string>{"unmatched"}));
+    o.show_info_ttl =
+        std::chrono::milliseconds(0);  // every call sees the scripted show as it is now
+    booking = std::make_unique<BookingService>(
+        store, coord, o, ioc.get_executor(),
+        std::make_shared<Metrics>(std::vector<std::string>{"unmatched"}));
   }
   ~BookingServiceTest() override {
     stop_local_coordinator(coord);
@@ -158,7 +174,7 @@ TEST_F(BookingServiceTest, SeatTakenAtConfirmRepairsTheMirror) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().problem, Problem::seat_unavailable);
   auto s = statuses();
-  EXPECT_EQ(s["A2"], SeatStatus::booked);     // not "available but unbookable"
+  EXPECT_EQ(s["A2"], SeatStatus::booked);  // not "available but unbookable"
   EXPECT_EQ(s["A1"], SeatStatus::available);
   auto again = run(booking->hold(bob, 7, {"A2"}));
   ASSERT_FALSE(again.ok());
@@ -182,7 +198,8 @@ TEST_F(BookingServiceTest, KeyInFlightIs409ThenReplays) {
   ASSERT_TRUE(hold.ok());
   asio::steady_timer gate(ioc, asio::steady_timer::time_point::max());
   store->confirm_gate = &gate;
-  auto first = asio::co_spawn(ioc, booking->confirm(ann, hold->hold.id, std::string("key-1")), asio::use_future);
+  auto first = asio::co_spawn(ioc, booking->confirm(ann, hold->hold.id, std::string("key-1")),
+                              asio::use_future);
   ioc.restart();
   while (store->confirms == 0) ioc.run_one();
   auto second = run(booking->confirm(ann, hold->hold.id, std::string("key-1")));
@@ -202,7 +219,8 @@ TEST_F(BookingServiceTest, KeyIsFreedWhenTheConfirmFails) {
   auto hold = run(booking->hold(ann, 7, {"A5"}));
   ASSERT_TRUE(hold.ok());
   store->confirm_error = Error::unavailable("down");
-  EXPECT_EQ(run(booking->confirm(ann, hold->hold.id, std::string("key-2"))).error().code, Errc::unavailable);
+  EXPECT_EQ(run(booking->confirm(ann, hold->hold.id, std::string("key-2"))).error().code,
+            Errc::unavailable);
   auto hold2 = run(booking->hold(ann, 7, {"A5"}));
   ASSERT_TRUE(hold2.ok());
   auto r = run(booking->confirm(ann, hold2->hold.id, std::string("key-2")));

@@ -56,7 +56,8 @@ TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
   o.max_rate_limit_keys = 1024;
   Coordinator c = make_local_coordinator(ioc.get_executor(), o);
   auto hit = [&](std::string key) {
-    auto f = boost::asio::co_spawn(ioc, c.rate_limiter->hit(std::move(key), 5), boost::asio::use_future);
+    auto f =
+        boost::asio::co_spawn(ioc, c.rate_limiter->hit(std::move(key), 5), boost::asio::use_future);
     ioc.restart();
     // The coordinator's sweep timers keep the context busy: run only until the answer is in.
     while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ioc.run_one();
@@ -111,7 +112,8 @@ TEST(Headers, WebSocketKeyIsSixteenBytesOfBase64) {
 }
 
 TEST(Headers, IPv6ClientsAreCountedPerSlash64) {
-  EXPECT_EQ(http::client_rate_key("2001:db8:1:2:3:4:5:6"), http::client_rate_key("2001:db8:1:2:ffff::1"));
+  EXPECT_EQ(http::client_rate_key("2001:db8:1:2:3:4:5:6"),
+            http::client_rate_key("2001:db8:1:2:ffff::1"));
   EXPECT_NE(http::client_rate_key("2001:db8:1:2::1"), http::client_rate_key("2001:db8:1:3::1"));
   EXPECT_EQ(http::client_rate_key("203.0.113.9"), "203.0.113.9");
   EXPECT_EQ(http::client_rate_key("::ffff:203.0.113.9"), "203.0.113.9");
@@ -122,10 +124,13 @@ TEST(Utf8, InvalidBytesAreReplacedAndCutsFallBetweenCharacters) {
   EXPECT_TRUE(valid_utf8("plain"));
   EXPECT_TRUE(valid_utf8("\xF0\x9F\x98\x80"));
   EXPECT_FALSE(valid_utf8("\xff"));
-  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(valid_utf8("\xF0\x9F\x98"));      // truncated
-  EXPECT_EQ(sanitize_utf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));      // overlong
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(valid_utf8("\xF0\x9F\x98"));  // truncated
+  EXPECT_EQ(sanitize_utf8("a\xff"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   const std::string emoji = "\xF0\x9F\x98\x80\xF0\x9F\x98\x80";
   const std::string cut = sanitize_utf8(emoji, 6);
   EXPECT_TRUE(valid_utf8(cut));

@@ -8,8 +8,10 @@
 using namespace boxoffice;
 
 TEST(Validation, CurrenciesAreActiveIso4217Codes) {
-  for (const char* ok : {"USD", "EUR", "JPY", "CHF", "GBP", "XCG", "ZWG", "SLE", "XAU", "UYW"}) EXPECT_TRUE(valid_currency(ok)) << ok;
-  for (const char* bad : {"XYZ", "ABC", "usd", "US", "USDD", "", "HRK", "DEM", "ANG", "ZWL", "SLL", "BGN", "CUC", "VEF"})
+  for (const char* ok : {"USD", "EUR", "JPY", "CHF", "GBP", "XCG", "ZWG", "SLE", "XAU", "UYW"})
+    EXPECT_TRUE(valid_currency(ok)) << ok;
+  for (const char* bad : {"XYZ", "ABC", "usd", "US", "USDD", "", "HRK", "DEM", "ANG", "ZWL", "SLL",
+                          "BGN", "CUC", "VEF"})
     EXPECT_FALSE(valid_currency(bad)) << bad;
   int count = 0;
   for (char a = 'A'; a <= 'Z'; ++a)
@@ -33,10 +35,12 @@ TEST(MovieRules, BlankTitlesAreRefused) {
 }
 
 TEST(Validation, ShowCursorsRoundTrip) {
-  for (ShowCursor c : {ShowCursor{0, 0}, ShowCursor{1'798'000'000, 42}, ShowCursor{-86'400, 7}, ShowCursor{INT64_MAX, INT64_MAX}})
+  for (ShowCursor c : {ShowCursor{0, 0}, ShowCursor{1'798'000'000, 42}, ShowCursor{-86'400, 7},
+                       ShowCursor{INT64_MAX, INT64_MAX}})
     EXPECT_EQ(decode_show_cursor(encode_show_cursor(c)), c);
   // Plain id cursors, garbage and damaged show cursors are refused.
-  for (const std::string& bad : {encode_cursor(5), std::string(""), std::string("!!!"), encode_cursor(0).substr(1)})
+  for (const std::string& bad :
+       {encode_cursor(5), std::string(""), std::string("!!!"), encode_cursor(0).substr(1)})
     EXPECT_FALSE(decode_show_cursor(bad)) << bad;
   const std::string good = encode_show_cursor({100, 5});
   EXPECT_FALSE(decode_show_cursor(good.substr(0, good.size() - 2)));

@@ -12,7 +12,8 @@ TEST(Ip, ParsesV4V6AndMapped) {
   ASSERT_TRUE(mapped);
   EXPECT_FALSE(mapped->v6);
   EXPECT_EQ(mapped->to_string(), "192.168.1.9");
-  for (const char* bad : {"", "1.2.3", "256.1.1.1", "abc", "1.2.3.4 ", ":::"}) EXPECT_FALSE(parse_ip(bad)) << bad;
+  for (const char* bad : {"", "1.2.3", "256.1.1.1", "abc", "1.2.3.4 ", ":::"})
+    EXPECT_FALSE(parse_ip(bad)) << bad;
 }
 
 TEST(Cidr, ContainsByPrefix) {
@@ -31,7 +32,8 @@ TEST(Cidr, ContainsByPrefix) {
   EXPECT_TRUE(all->contains(*parse_ip("8.8.8.8")));
   auto host = parse_cidr("127.0.0.1");
   EXPECT_EQ(host->prefix, 32);
-  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "/8", "x/8"}) EXPECT_FALSE(parse_cidr(bad)) << bad;
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "/8", "x/8"})
+    EXPECT_FALSE(parse_cidr(bad)) << bad;
 }
 
 TEST(ClientIp, UntrustedPeerIgnoresForwardedFor) {

@@ -6,7 +6,9 @@ using namespace boxoffice;
 using namespace std::chrono_literals;
 
 namespace {
-Result<Config> parse(std::map<std::string, std::string> v) { return parse_config(v, 4); }
+Result<Config> parse(std::map<std::string, std::string> v) {
+  return parse_config(v, 4);
+}
 std::string error_of(std::map<std::string, std::string> v) {
   auto r = parse(std::move(v));
   EXPECT_FALSE(r.ok());
@@ -23,7 +25,8 @@ TEST(Duration, AcceptsEveryUnit) {
 }
 
 TEST(Duration, RejectsMalformed) {
-  for (const char* bad : {"", "banana", "10", "s", "10 s", "-5s", "1.5s", "10sec", "1d", "9999999999999h", "10S"})
+  for (const char* bad :
+       {"", "banana", "10", "s", "10 s", "-5s", "1.5s", "10sec", "1d", "9999999999999h", "10S"})
     EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
 }
 
@@ -37,7 +40,8 @@ TEST(Listen, ParsesHostAndPort) {
   EXPECT_EQ(host, "::1");
   ASSERT_TRUE(parse_listen("0.0.0.0:0", host, port));
   EXPECT_EQ(port, 0);
-  for (const char* bad : {"127.0.0.1", ":80", "127.0.0.1:65536", "127.0.0.1:-1", "host.example:80", "::1:80", "1.2.3.4:x"})
+  for (const char* bad : {"127.0.0.1", ":80", "127.0.0.1:65536", "127.0.0.1:-1", "host.example:80",
+                          "::1:80", "1.2.3.4:x"})
     EXPECT_FALSE(parse_listen(bad, host, port)) << bad;
 }
 
@@ -145,10 +149,14 @@ TEST(Config, ErrorsStayOnOneLine) {
 }
 
 TEST(Config, PairedSettingsAreChecked) {
-  EXPECT_EQ(error_of({{"BOXOFFICE_ADMIN_EMAIL", "a@b.co"}}).rfind("BOXOFFICE_ADMIN_PASSWORD", 0), 0u);
-  EXPECT_EQ(error_of({{"BOXOFFICE_ADMIN_PASSWORD", "longenough"}}).rfind("BOXOFFICE_ADMIN_EMAIL", 0), 0u);
+  EXPECT_EQ(error_of({{"BOXOFFICE_ADMIN_EMAIL", "a@b.co"}}).rfind("BOXOFFICE_ADMIN_PASSWORD", 0),
+            0u);
+  EXPECT_EQ(
+      error_of({{"BOXOFFICE_ADMIN_PASSWORD", "longenough"}}).rfind("BOXOFFICE_ADMIN_EMAIL", 0), 0u);
   EXPECT_EQ(error_of({{"BOXOFFICE_DB_MIN_CONNS", "200"}}).rfind("BOXOFFICE_DB_MIN_CONNS", 0), 0u);
-  EXPECT_EQ(error_of({{"BOXOFFICE_QUERY_DB_URL", "postgresql://r/db"}}).rfind("BOXOFFICE_QUERY_DB_URL", 0), 0u);
+  EXPECT_EQ(error_of({{"BOXOFFICE_QUERY_DB_URL", "postgresql://r/db"}})
+                .rfind("BOXOFFICE_QUERY_DB_URL", 0),
+            0u);
 }
 
 TEST(Config, EverySettingHasAFlag) {

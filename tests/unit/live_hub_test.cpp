@@ -60,7 +60,9 @@ TEST(LiveHubConcurrency, WatchersSeeEveryChangeAndChannelsGoWithTheirLastWatcher
     {
       std::lock_guard lock(steady->mutex);
       for (const auto& f : steady->frames)
-        for (std::size_t p = f.find("\"seat\""); p != std::string::npos; p = f.find("\"seat\"", p + 1)) ++seen;
+        for (std::size_t p = f.find("\"seat\""); p != std::string::npos;
+             p = f.find("\"seat\"", p + 1))
+          ++seen;
     }
     if (seen == kChanges) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -23,13 +23,15 @@ struct Outcome {
   std::atomic<int> conflicts{0};
 };
 
-boost::asio::awaitable<void> contend(LocalHoldRegistry& reg, Id show, Id user, int attempts, Outcome& out) {
+boost::asio::awaitable<void> contend(LocalHoldRegistry& reg, Id show, Id user, int attempts,
+                                     Outcome& out) {
   for (int i = 0; i < attempts; ++i) {
     HoldInfo h;
     h.id = "h" + std::to_string(user) + "-" + std::to_string(i);
     h.show_id = show;
     h.user_id = user;
-    h.seats = {"A" + std::to_string((user + i) % 10 + 1), "A" + std::to_string((user * 3 + i) % 10 + 1)};
+    h.seats = {"A" + std::to_string((user + i) % 10 + 1),
+               "A" + std::to_string((user * 3 + i) % 10 + 1)};
     if (h.seats[0] == h.seats[1]) h.seats.pop_back();
     h.expires_at_ms = now_unix_ms() + 60'000;
     auto r = co_await reg.try_hold(h);
@@ -47,15 +49,19 @@ boost::asio::awaitable<void> contend(LocalHoldRegistry& reg, Id show, Id user, i
 // Many threads hold seats of the same show at once: no seat may end up in two holds.
 TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
   boost::asio::thread_pool timers(1);
-  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), LocalHoldRegistryOptions{std::chrono::milliseconds(5), {}, std::chrono::minutes(5)});
+  auto reg = std::make_shared<LocalHoldRegistry>(
+      timers.get_executor(),
+      LocalHoldRegistryOptions{std::chrono::milliseconds(5), {}, std::chrono::minutes(5)});
   reg->start();
   std::atomic<int> reported{0};
-  reg->on_changes([&](Id, const std::vector<SeatChange>& c) { reported += static_cast<int>(c.size()); });
+  reg->on_changes(
+      [&](Id, const std::vector<SeatChange>& c) { reported += static_cast<int>(c.size()); });
   Outcome out;
   boost::asio::thread_pool pool(8);
   std::vector<std::future<void>> futures;
   for (Id user = 1; user <= 64; ++user)
-    futures.push_back(boost::asio::co_spawn(pool, contend(*reg, 7, user, 20, out), boost::asio::use_future));
+    futures.push_back(
+        boost::asio::co_spawn(pool, contend(*reg, 7, user, 20, out), boost::asio::use_future));
   for (auto& f : futures) f.get();
   std::set<std::string> seats;
   for (const auto& h : out.granted)
@@ -69,7 +75,9 @@ TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
 
 TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
   boost::asio::thread_pool timers(1);
-  auto reg = std::make_shared<LocalHoldRegistry>(timers.get_executor(), LocalHoldRegistryOptions{std::chrono::milliseconds(10), {}, std::chrono::minutes(5)});
+  auto reg = std::make_shared<LocalHoldRegistry>(
+      timers.get_executor(),
+      LocalHoldRegistryOptions{std::chrono::milliseconds(10), {}, std::chrono::minutes(5)});
   reg->start();
   std::atomic<int> freed{0};
   reg->on_changes([&](Id, const std::vector<SeatChange>& c) {
@@ -79,7 +87,8 @@ TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
   HoldInfo h{"h1", 3, 1, {"A1", "A2"}, 0, now_unix_ms() + 50};
   auto held = boost::asio::co_spawn(pool, reg->try_hold(h), boost::asio::use_future).get();
   ASSERT_TRUE(held.ok());
-  for (int i = 0; i < 100 && freed.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100 && freed.load() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(freed.load(), 2);
   reg->stop();
   pool.join();

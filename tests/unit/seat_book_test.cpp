@@ -42,7 +42,7 @@ TEST_F(SeatBookTest, OnlyTheOwnerReleases) {
   ASSERT_TRUE(book.release("h1", 1, 0, changes).ok());
   EXPECT_EQ(changes, (std::vector<SeatChange>{{"A1", SeatStatus::available}}));
   changes.clear();
-  EXPECT_TRUE(book.release("h1", 1, 0, changes).ok());  // harmless twice
+  EXPECT_TRUE(book.release("h1", 1, 0, changes).ok());                         // harmless twice
   EXPECT_EQ(book.release("h1", 2, 0, changes).error().code, Errc::not_found);  // still not yours
   EXPECT_TRUE(changes.empty());
   EXPECT_EQ(confirm("h1", 1, 0).error().problem, Problem::hold_expired);
@@ -95,7 +95,8 @@ TEST_F(SeatBookTest, ExpiryFoundByConfirmIsReported) {
   ASSERT_TRUE(book.try_hold(hold("h1", 1, {"A1", "A2"}, 1000), 0, changes).ok());
   changes.clear();
   EXPECT_EQ(confirm("h1", 1, 1050).error().problem, Problem::hold_expired);
-  EXPECT_EQ(changes, (std::vector<SeatChange>{{"A1", SeatStatus::available}, {"A2", SeatStatus::available}}));
+  EXPECT_EQ(changes, (std::vector<SeatChange>{{"A1", SeatStatus::available},
+                                              {"A2", SeatStatus::available}}));
   EXPECT_EQ(book.status("A1"), SeatStatus::available);
   EXPECT_EQ(book.next_expiry_ms(), std::numeric_limits<std::int64_t>::max());
 }
@@ -133,7 +134,8 @@ TEST_F(SeatBookTest, TakenVerdictRepairsTheMirror) {
   changes.clear();
   std::vector<std::string> taken{"A2"};
   book.finish_confirm(*t, ConfirmOutcome::taken, taken, 11, changes);
-  EXPECT_EQ(changes, (std::vector<SeatChange>{{"A2", SeatStatus::booked}, {"A1", SeatStatus::available}}));
+  EXPECT_EQ(changes,
+            (std::vector<SeatChange>{{"A2", SeatStatus::booked}, {"A1", SeatStatus::available}}));
   EXPECT_EQ(book.status("A2"), SeatStatus::booked);
   EXPECT_EQ(book.status("A1"), SeatStatus::available);
   EXPECT_FALSE(book.try_hold(hold("h2", 2, {"A2"}, 2000), 12, changes).ok());
@@ -184,7 +186,8 @@ TEST_F(SeatBookTest, TombstonesStayBoundedUnderChurn) {
   std::int64_t now = 0;
   for (int i = 0; i < 100'000; ++i, now += 10) {
     const std::string id = "h" + std::to_string(i);
-    ASSERT_TRUE(book.try_hold(hold(id, 1, {"A" + std::to_string(i % 50 + 1)}, now + 5), now, changes).ok());
+    ASSERT_TRUE(
+        book.try_hold(hold(id, 1, {"A" + std::to_string(i % 50 + 1)}, now + 5), now, changes).ok());
     ASSERT_TRUE(book.release(id, 1, now, changes).ok());
     changes.clear();
   }
@@ -204,7 +207,7 @@ TEST(SeatBookLimit, PerUserLimitAcrossHolds) {
   EXPECT_EQ(over.error().slug(), "hold-limit");
   EXPECT_EQ(over.error().code, Errc::conflict);
   EXPECT_EQ(book.status("A4"), SeatStatus::available);
-  EXPECT_TRUE(book.try_hold(hold("h3", 1, {"A4"}, 1000), 0, changes).ok());   // exactly 4
+  EXPECT_TRUE(book.try_hold(hold("h3", 1, {"A4"}, 1000), 0, changes).ok());        // exactly 4
   EXPECT_TRUE(book.try_hold(hold("h4", 2, {"A5", "A6"}, 1000), 0, changes).ok());  // another user
   ASSERT_TRUE(book.release("h1", 1, 1, changes).ok());
   EXPECT_TRUE(book.try_hold(hold("h5", 1, {"A7", "A8", "A9"}, 1000), 1, changes).ok());
@@ -220,7 +223,8 @@ TEST(SeatBookLimit, ConfirmingHoldsCountAndBookedOnesDoNot) {
   ASSERT_TRUE(book.try_hold(hold("h1", 1, {"A1", "A2"}, 1000), 0, changes).ok());
   auto t = book.begin_confirm("h1", 1, 0, 30'000, changes);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(book.try_hold(hold("h2", 1, {"A3"}, 1000), 0, changes).error().problem, Problem::hold_limit);
+  EXPECT_EQ(book.try_hold(hold("h2", 1, {"A3"}, 1000), 0, changes).error().problem,
+            Problem::hold_limit);
   book.finish_confirm(*t, ConfirmOutcome::booked, {}, 1, changes);
   EXPECT_TRUE(book.try_hold(hold("h2", 1, {"A3"}, 1000), 1, changes).ok());
 }
@@ -256,13 +260,17 @@ TEST_P(SeatBookRandom, OperationsKeepInvariants) {
         for (const auto& s : all)
           if (next(3) == 0) seats.push_back(s);
         if (seats.empty()) break;
-        (void)book.try_hold(hold("h" + std::to_string(holds++), user, seats, now + static_cast<std::int64_t>(next(500))),
+        (void)book.try_hold(hold("h" + std::to_string(holds++), user, seats,
+                                 now + static_cast<std::int64_t>(next(500))),
                             now, changes);
         break;
       }
-      case 2: (void)book.release(id, user, now, changes); break;
+      case 2:
+        (void)book.release(id, user, now, changes);
+        break;
       case 3: {
-        auto t = book.begin_confirm(id, user, now, now + static_cast<std::int64_t>(next(300)), changes);
+        auto t =
+            book.begin_confirm(id, user, now, now + static_cast<std::int64_t>(next(300)), changes);
         if (t) open_tickets.emplace_back(*t, next(2) == 0);
         break;
       }
@@ -280,16 +288,21 @@ TEST_P(SeatBookRandom, OperationsKeepInvariants) {
           book.finish_confirm(ticket, outcome, taken, now, changes);
         }
         break;
-      case 5: book.expire(now, changes); break;
+      case 5:
+        book.expire(now, changes);
+        break;
       case 6: {
         std::vector<std::string> one{all[next(all.size())]};
         if (book.status(one[0]) == SeatStatus::booked) book.mark_free(one, changes);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     for (const auto& c : changes) replay[c.seat] = c.status;
-    for (const auto& s : all) ASSERT_EQ(replay[s], book.status(s)) << "seed " << GetParam() << " step " << step << " seat " << s;
+    for (const auto& s : all)
+      ASSERT_EQ(replay[s], book.status(s))
+          << "seed " << GetParam() << " step " << step << " seat " << s;
     for (Id u = 1; u <= 3; ++u) {
       std::size_t held = 0;
       for (const auto& h : book.holds_of(u)) held += h.seats.size();

@@ -33,7 +33,8 @@ TEST(SlidingWindow, BoundaryDoesNotLetTwiceTheLimitThrough) {
   EXPECT_LE(allowed, 1);
   // Half a window later, about half the limit is available again.
   allowed = 0;
-  for (int i = 0; i < 30; ++i) allowed += hit_window(c, 30, kMinute, 11 * kMinute + kMinute / 2).allowed;
+  for (int i = 0; i < 30; ++i)
+    allowed += hit_window(c, 30, kMinute, 11 * kMinute + kMinute / 2).allowed;
   EXPECT_GE(allowed, 13);
   EXPECT_LE(allowed, 16);
 }

@@ -37,7 +37,8 @@ class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("boxoffice-store-test-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("boxoffice-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     store_ = open_sqlite_store(SqliteOptions{dir_.string(), 2, 64});
     NewUser u{"ann@example.com", "Ann", "hash", Role::customer};
@@ -85,13 +86,16 @@ TEST_F(SqliteStoreTest, ConcurrentClaimsInOneBatchLetOnlyOneWin) {
   boost::asio::io_context ioc;
   std::vector<std::future<std::optional<Result<Booking>>>> results;
   for (int i = 0; i < 8; ++i)
-    results.push_back(boost::asio::co_spawn(ioc, wrap(store_->confirm_booking(booking({"A5", "A6"}))), boost::asio::use_future));
+    results.push_back(boost::asio::co_spawn(
+        ioc, wrap(store_->confirm_booking(booking({"A5", "A6"}))), boost::asio::use_future));
   ioc.run();
   int ok = 0, taken = 0;
   for (auto& f : results) {
     auto r = *f.get();
-    if (r) ++ok;
-    else if (r.error().problem == Problem::seat_unavailable) ++taken;
+    if (r)
+      ++ok;
+    else if (r.error().problem == Problem::seat_unavailable)
+      ++taken;
   }
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(taken, 7);
@@ -150,7 +154,8 @@ TEST_F(SqliteStoreTest, ASecondStoreOnTheSameDirectoryIsRefused) {
 TEST_F(SqliteStoreTest, CallsAfterStopAreRefusedNotLost) {
   store_->stop();
   boost::asio::io_context ioc;
-  auto fut = boost::asio::co_spawn(ioc, wrap(store_->confirm_booking(booking({"A9"}))), boost::asio::use_future);
+  auto fut = boost::asio::co_spawn(ioc, wrap(store_->confirm_booking(booking({"A9"}))),
+                                   boost::asio::use_future);
   ioc.run();
   auto r = *fut.get();
   ASSERT_FALSE(r.ok());
@@ -169,7 +174,8 @@ std::unique_ptr<sqlite::Connection> scratch_connection(const std::filesystem::pa
 }  // namespace
 
 TEST(WriteQueue, AFailingJobRollsBackOnlyItself) {
-  const auto dir = std::filesystem::temp_directory_path() / ("boxoffice-wq-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("boxoffice-wq-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::latch started(1), release(1), done(3);
   std::vector<int> committed(3, -1);
@@ -185,7 +191,9 @@ TEST(WriteQueue, AFailingJobRollsBackOnlyItself) {
     started.wait();
     for (int i = 0; i < 3; ++i) {
       ASSERT_TRUE(q.submit({[i](sqlite::Connection& db) {
-                              db.prepare("INSERT INTO t (v) VALUES (?)").bind_all(static_cast<std::int64_t>(i)).run();
+                              db.prepare("INSERT INTO t (v) VALUES (?)")
+                                  .bind_all(static_cast<std::int64_t>(i))
+                                  .run();
                               return i != 1;  // the middle one fails
                             },
                             [&, i](bool ok) {
@@ -207,7 +215,8 @@ TEST(WriteQueue, AFailingJobRollsBackOnlyItself) {
 }
 
 TEST(WriteQueue, AFailedCommitFailsTheWholeBatch) {
-  const auto dir = std::filesystem::temp_directory_path() / ("boxoffice-wq2-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("boxoffice-wq2-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::latch done(2);
   std::vector<int> committed(2, -1);
@@ -215,14 +224,16 @@ TEST(WriteQueue, AFailedCommitFailsTheWholeBatch) {
     sqlite::WriteQueue q(scratch_connection(dir), 64, 64);
     ASSERT_TRUE(q.submit({[](sqlite::Connection& db) {
                             db.prepare("INSERT INTO t (v) VALUES (1)").run();
-                            db.exec("ROLLBACK");  // the transaction is gone: RELEASE and COMMIT fail
+                            db.exec(
+                                "ROLLBACK");  // the transaction is gone: RELEASE and COMMIT fail
                             return true;
                           },
                           [&](bool ok) {
                             committed[0] = ok;
                             done.count_down();
                           }}));
-    ASSERT_TRUE(q.submit({[](sqlite::Connection&) { return true; }, [&](bool ok) {
+    ASSERT_TRUE(q.submit({[](sqlite::Connection&) { return true; },
+                          [&](bool ok) {
                             committed[1] = ok;
                             done.count_down();
                           }}));
@@ -233,7 +244,8 @@ TEST(WriteQueue, AFailedCommitFailsTheWholeBatch) {
 }
 
 TEST(WriteQueue, ABoundedQueueRefusesInsteadOfGrowing) {
-  const auto dir = std::filesystem::temp_directory_path() / ("boxoffice-wq3-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("boxoffice-wq3-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::latch started(1), release(1);
   std::atomic<int> finished{0};

@@ -31,14 +31,16 @@ std::string utf8(char32_t c) {
   return s;
 }
 
-bool is_surrogate(char32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+bool is_surrogate(char32_t c) {
+  return c >= 0xD800 && c <= 0xDFFF;
+}
 
 // The code points the rules name, written out independently of the implementation's tables.
 const std::set<char32_t> kBidiControls = {0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C,
                                           0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069};
-const std::set<char32_t> kNamedInvisibles = {0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E,
-                                             0x2061, 0x2062, 0x2063, 0x2064, 0x034F, 0xFE0F, 0x3164,
-                                             0xE0001, 0xE0041, 0x115F, 0xFFA0};
+const std::set<char32_t> kNamedInvisibles = {0x00AD, 0x200B, 0x200C,  0x200D,  0x2060, 0xFEFF,
+                                             0x180E, 0x2061, 0x2062,  0x2063,  0x2064, 0x034F,
+                                             0xFE0F, 0x3164, 0xE0001, 0xE0041, 0x115F, 0xFFA0};
 
 }  // namespace
 
@@ -67,15 +69,18 @@ TEST(Text, DecoderAgreesWithTheUtf8ValidatorOnEveryShortSequence) {
     for (int b = 0x70; b < 0xD0; ++b)
       for (int c = 0x70; c < 0xD0; ++c) {
         const std::string three{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)};
-        ASSERT_EQ(code_point_count(three).has_value(), valid_utf8(three)) << a << " " << b << " " << c;
+        ASSERT_EQ(code_point_count(three).has_value(), valid_utf8(three))
+            << a << " " << b << " " << c;
         const std::string four = three + "\x80";
-        ASSERT_EQ(code_point_count(four).has_value(), valid_utf8(four)) << a << " " << b << " " << c;
+        ASSERT_EQ(code_point_count(four).has_value(), valid_utf8(four))
+            << a << " " << b << " " << c;
       }
 }
 
 TEST(Text, BidiControlsAreExactlyTheNamedOnes) {
   for (char32_t c = 0; c <= 0x10FFFF; ++c)
-    ASSERT_EQ(is_bidi_control(c), kBidiControls.count(c) == 1) << std::hex << static_cast<std::uint32_t>(c);
+    ASSERT_EQ(is_bidi_control(c), kBidiControls.count(c) == 1)
+        << std::hex << static_cast<std::uint32_t>(c);
 }
 
 TEST(Text, InvisibleClassesAreConsistentOverEveryCodePoint) {
@@ -90,26 +95,32 @@ TEST(Text, InvisibleClassesAreConsistentOverEveryCodePoint) {
       ASSERT_FALSE(is_space(c)) << std::hex << static_cast<std::uint32_t>(c);
       ASSERT_FALSE(is_control(c)) << std::hex << static_cast<std::uint32_t>(c);
       const Script s = script_of(c);
-      ASSERT_TRUE(s == Script::common || s == Script::other || s == Script::arabic || s == Script::syriac ||
-                  s == Script::mongolian || s == Script::khmer || s == Script::hangul || s == Script::han)
+      ASSERT_TRUE(s == Script::common || s == Script::other || s == Script::arabic ||
+                  s == Script::syriac || s == Script::mongolian || s == Script::khmer ||
+                  s == Script::hangul || s == Script::han)
           << std::hex << static_cast<std::uint32_t>(c);
     }
   }
-  for (char32_t c : kNamedInvisibles) EXPECT_TRUE(is_invisible(c)) << std::hex << static_cast<std::uint32_t>(c);
+  for (char32_t c : kNamedInvisibles)
+    EXPECT_TRUE(is_invisible(c)) << std::hex << static_cast<std::uint32_t>(c);
   // The 170 format characters (Cf, Unicode 15.1), 28 other default-ignorable ones that are
   // assigned, and the 3,999 reserved code points of the E0000 block outside Cf.
   EXPECT_EQ(invisible, 170u + 28 + 3999);
 }
 
 TEST(Text, VisibleCharactersAreNotInvisible) {
-  for (char32_t c : {U'a', U'Z', U'0', U'@', U'.', U'é', U'ß', U'а', U'α', U'ア', U'あ', U'漢', U'한', U'😀', U'\u2019'})
-    EXPECT_FALSE(is_invisible(c) || is_bidi_control(c) || is_control(c)) << std::hex << static_cast<std::uint32_t>(c);
+  for (char32_t c : {U'a', U'Z', U'0', U'@', U'.', U'é', U'ß', U'а', U'α', U'ア', U'あ', U'漢',
+                     U'한', U'😀', U'\u2019'})
+    EXPECT_FALSE(is_invisible(c) || is_bidi_control(c) || is_control(c))
+        << std::hex << static_cast<std::uint32_t>(c);
 }
 
 TEST(Text, ControlsAndSpaces) {
   for (char32_t c = 0; c <= 0x10FFFF; ++c)
-    ASSERT_EQ(is_control(c), c < 0x20 || (c >= 0x7F && c <= 0x9F)) << std::hex << static_cast<std::uint32_t>(c);
-  for (char32_t c : {U' ', U'\t', U'\n', U'\u00A0', U'\u2003', U'\u3000', U'\u2028', U'\u202F'}) EXPECT_TRUE(is_space(c));
+    ASSERT_EQ(is_control(c), c < 0x20 || (c >= 0x7F && c <= 0x9F))
+        << std::hex << static_cast<std::uint32_t>(c);
+  for (char32_t c : {U' ', U'\t', U'\n', U'\u00A0', U'\u2003', U'\u3000', U'\u2028', U'\u202F'})
+    EXPECT_TRUE(is_space(c));
   for (char32_t c : {U'a', U'_', U'\u200B', U'\u00AD'}) EXPECT_FALSE(is_space(c));
 }
 
@@ -117,7 +128,8 @@ TEST(Text, Scripts) {
   for (char32_t c = U'a'; c <= U'z'; ++c) EXPECT_EQ(script_of(c), Script::latin);
   for (char32_t c = U'A'; c <= U'Z'; ++c) EXPECT_EQ(script_of(c), Script::latin);
   for (char32_t c = U'0'; c <= U'9'; ++c) EXPECT_EQ(script_of(c), Script::common);
-  for (char32_t c : {U'@', U'.', U'-', U'_', U'+', U'\u00D7', U'\u2019', U'😀'}) EXPECT_EQ(script_of(c), Script::common);
+  for (char32_t c : {U'@', U'.', U'-', U'_', U'+', U'\u00D7', U'\u2019', U'😀'})
+    EXPECT_EQ(script_of(c), Script::common);
   EXPECT_EQ(script_of(U'é'), Script::latin);
   EXPECT_EQ(script_of(U'ł'), Script::latin);
   EXPECT_EQ(script_of(U'ａ'), Script::latin);  // fullwidth
@@ -135,14 +147,14 @@ TEST(Text, Scripts) {
 }
 
 TEST(Text, MixedScripts) {
-  for (const char* ok : {"ann@example.com", "jürgen.müller@beispiel.de", "иван@пример.рф", "山田@例え.中国",
-                         "たなか.taro@example.jp", "김민준@example.kr", "王@example.cn", "δοκιμή@παράδειγμα.ελ",
-                         "1234@5678.90", ""})
+  for (const char* ok : {"ann@example.com", "jürgen.müller@beispiel.de", "иван@пример.рф",
+                         "山田@例え.中国", "たなか.taro@example.jp", "김민준@example.kr",
+                         "王@example.cn", "δοκιμή@παράδειγμα.ελ", "1234@5678.90", ""})
     EXPECT_FALSE(mixes_scripts(ok)) << ok;
-  for (const char* mixed : {"p\u0430ypal@example.com",  // Cyrillic a
-                            "ann@ex\u0430mple.com", "ivan@пример.рф", "\u03bfscar@example.com",  // Greek omicron
-                            "иван@example.com", "тест@δοκιμή.gr", "김@やまだ.jp", "a\U0001D41A@example.com",
-                            "\xff"})
+  for (const char* mixed :
+       {"p\u0430ypal@example.com",                                           // Cyrillic a
+        "ann@ex\u0430mple.com", "ivan@пример.рф", "\u03bfscar@example.com",  // Greek omicron
+        "иван@example.com", "тест@δοκιμή.gr", "김@やまだ.jp", "a\U0001D41A@example.com", "\xff"})
     EXPECT_TRUE(mixes_scripts(mixed)) << mixed;
 }
 
@@ -160,11 +172,13 @@ TEST(Text, CleanName) {
     if (is_surrogate(c)) continue;
     const std::string cleaned = clean_name("a" + utf8(c) + "b");
     const bool hidden = is_control(c) || is_bidi_control(c) || is_invisible(c);
-    ASSERT_EQ(cleaned, hidden ? "ab" : "a" + utf8(c) + "b") << std::hex << static_cast<std::uint32_t>(c);
+    ASSERT_EQ(cleaned, hidden ? "ab" : "a" + utf8(c) + "b")
+        << std::hex << static_cast<std::uint32_t>(c);
   }
 }
 
 TEST(Text, Blank) {
-  for (const char* blank : {"", " ", "\t\n", "\u00A0", "\u200B", " \u200D\u2060 ", "\u3000"}) EXPECT_TRUE(is_blank(blank)) << blank;
+  for (const char* blank : {"", " ", "\t\n", "\u00A0", "\u200B", " \u200D\u2060 ", "\u3000"})
+    EXPECT_TRUE(is_blank(blank)) << blank;
   for (const char* seen : {"a", " a ", "\u200Ba", "\xff"}) EXPECT_FALSE(is_blank(seen)) << seen;
 }

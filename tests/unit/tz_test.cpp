@@ -14,8 +14,12 @@ namespace {
 
 constexpr std::int64_t kHour = 3600;
 
-UnixSeconds at(const char* rfc3339) { return *parse_rfc3339(rfc3339); }
-std::int64_t day_of(const char* date) { return *parse_date(date) / 86400; }
+UnixSeconds at(const char* rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+std::int64_t day_of(const char* date) {
+  return *parse_date(date) / 86400;
+}
 
 std::shared_ptr<const Zone> zone(const char* name) {
   auto z = load_zone(name);
@@ -31,13 +35,31 @@ std::string file(const std::string& path) {
 }  // namespace
 
 TEST(Tz, ZoneNamesAreStrict) {
-  for (const char* ok : {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Etc/GMT+5", "Etc/GMT-14",
-                         "America/Argentina/Buenos_Aires", "America/Port-au-Prince", "EST5EDT"})
+  for (const char* ok :
+       {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Etc/GMT+5", "Etc/GMT-14",
+        "America/Argentina/Buenos_Aires", "America/Port-au-Prince", "EST5EDT"})
     EXPECT_TRUE(valid_zone_name(ok)) << ok;
-  for (const char* bad : {"", "/etc/passwd", "../etc/passwd", "Europe/../../etc/passwd", "Europe/./Berlin", "Europe//Berlin",
-                          "Europe/", "/UTC", "europe/berlin", "localtime", "posixrules", "posix/Europe/Berlin",
-                          "right/UTC", "Europe/Berlin.", "Europe/Berl in", "Europe\\Berlin", "UTC\n", "Europe/Berlin%00",
-                          "Ürope/Berlin", "+UTC", "9UTC"})
+  for (const char* bad : {"",
+                          "/etc/passwd",
+                          "../etc/passwd",
+                          "Europe/../../etc/passwd",
+                          "Europe/./Berlin",
+                          "Europe//Berlin",
+                          "Europe/",
+                          "/UTC",
+                          "europe/berlin",
+                          "localtime",
+                          "posixrules",
+                          "posix/Europe/Berlin",
+                          "right/UTC",
+                          "Europe/Berlin.",
+                          "Europe/Berl in",
+                          "Europe\\Berlin",
+                          "UTC\n",
+                          "Europe/Berlin%00",
+                          "Ürope/Berlin",
+                          "+UTC",
+                          "9UTC"})
     EXPECT_FALSE(valid_zone_name(bad)) << bad;
   EXPECT_TRUE(valid_zone_name(std::string(64, 'A')));
   EXPECT_FALSE(valid_zone_name(std::string(65, 'A')));
@@ -48,14 +70,16 @@ TEST(Tz, LoadsInstalledZonesAndCachesThem) {
   auto berlin = load_zone("Europe/Berlin");
   ASSERT_TRUE(berlin);
   EXPECT_EQ(load_zone("Europe/Berlin"), berlin);  // the same cached object
-  for (const char* unknown : {"Nowhere/Atlantis", "Europe", "Europe/Berlin/", "../zoneinfo/UTC", "right/UTC", "localtime"})
+  for (const char* unknown : {"Nowhere/Atlantis", "Europe", "Europe/Berlin/", "../zoneinfo/UTC",
+                              "right/UTC", "localtime"})
     EXPECT_FALSE(load_zone(unknown)) << unknown;
 }
 
 TEST(Tz, UtcIsAlwaysZero) {
   auto utc = zone("UTC");
   ASSERT_TRUE(utc);
-  for (UnixSeconds t : {at("1900-01-01T00:00:00Z"), at("1970-01-01T00:00:00Z"), at("2026-07-01T12:00:00Z"), at("2200-01-01T00:00:00Z")})
+  for (UnixSeconds t : {at("1900-01-01T00:00:00Z"), at("1970-01-01T00:00:00Z"),
+                        at("2026-07-01T12:00:00Z"), at("2200-01-01T00:00:00Z")})
     EXPECT_EQ(utc_offset(*utc, t), 0);
   const auto d = day_of("2026-03-29");
   const auto range = local_day_range(*utc, d);
@@ -104,8 +128,12 @@ TEST(Tz, NewYork) {
   EXPECT_EQ(utc_offset(*ny, at("2026-01-15T12:00:00Z")), -5 * kHour);
   EXPECT_EQ(utc_offset(*ny, at("2026-07-15T12:00:00Z")), -4 * kHour);
   // Second Sunday of March and first Sunday of November, at 2:00 local.
-  EXPECT_EQ(local_day_range(*ny, day_of("2026-03-08")).end - local_day_range(*ny, day_of("2026-03-08")).start, 23 * kHour);
-  EXPECT_EQ(local_day_range(*ny, day_of("2026-11-01")).end - local_day_range(*ny, day_of("2026-11-01")).start, 25 * kHour);
+  EXPECT_EQ(local_day_range(*ny, day_of("2026-03-08")).end -
+                local_day_range(*ny, day_of("2026-03-08")).start,
+            23 * kHour);
+  EXPECT_EQ(local_day_range(*ny, day_of("2026-11-01")).end -
+                local_day_range(*ny, day_of("2026-11-01")).start,
+            25 * kHour);
   EXPECT_EQ(local_day_range(*ny, day_of("2026-07-04")).start, at("2026-07-04T04:00:00Z"));
   // 02:30 UTC on 2 December is still 1 December in New York.
   EXPECT_EQ(local_day(*ny, at("2026-12-02T02:30:00Z")), day_of("2026-12-01"));
@@ -132,8 +160,8 @@ TEST(Tz, SouthernHemisphereRuleWrapsTheYear) {
 // The TZ-string rule must reproduce the table: cut each zone's table after 2019 and compare every
 // hour up to 2037, where fat TZif files stop listing transitions.
 TEST(Tz, RuleAgreesWithTheTableWhereBothExist) {
-  for (const char* name : {"Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/London", "Pacific/Auckland",
-                           "America/Sao_Paulo", "Asia/Tokyo", "Africa/Cairo"}) {
+  for (const char* name : {"Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/London",
+                           "Pacific/Auckland", "America/Sao_Paulo", "Asia/Tokyo", "Africa/Cairo"}) {
     auto full = zone(name);
     ASSERT_TRUE(full);
     Zone cut = *full;
@@ -148,15 +176,17 @@ TEST(Tz, RuleAgreesWithTheTableWhereBothExist) {
 }
 
 TEST(Tz, DayRangesTileTheTimeLine) {
-  for (const char* name : {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
-                           "America/Santiago", "Asia/Kathmandu", "Pacific/Apia"}) {
+  for (const char* name :
+       {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+        "America/Santiago", "Asia/Kathmandu", "Pacific/Apia"}) {
     auto z = zone(name);
     ASSERT_TRUE(z);
     for (std::int64_t d = day_of("2011-01-01"); d < day_of("2031-01-01"); ++d) {
       const auto r = local_day_range(*z, d);
       ASSERT_EQ(r.end, local_day_range(*z, d + 1).start) << name << " " << d;
       // Samoa skipped 30 December 2011 entirely: an empty day.
-      ASSERT_TRUE(r.end - r.start == 0 || (r.end - r.start >= 23 * kHour && r.end - r.start <= 25 * kHour))
+      ASSERT_TRUE(r.end - r.start == 0 ||
+                  (r.end - r.start >= 23 * kHour && r.end - r.start <= 25 * kHour))
           << name << " " << format_rfc3339(d * 86400);
       if (r.end > r.start) {
         ASSERT_EQ(local_day(*z, r.start), d) << name << " " << format_rfc3339(d * 86400);
@@ -191,9 +221,10 @@ TEST(Tz, PosixRules) {
   EXPECT_EQ(julian->dst_end.time, 25 * 3600 + 1800);
   EXPECT_TRUE(parse_posix_rule("<+0545>-5:45"));
   EXPECT_TRUE(parse_posix_rule("UTC0"));
-  for (const char* bad : {"", "C", "CET", "CET-", "CET-1CEST", "CET-1CEST,M13.5.0,M10.5.0", "CET-1CEST,M3.6.0,M10.5.0",
-                          "CET-1CEST,M3.5.7,M10.5.0", "CET-1CEST,J0,J10", "CET-1CEST,M3.5.0", "CET-25", "<AB>1",
-                          "CET-1CEST,M3.5.0,M10.5.0/168", "CET-1 "})
+  for (const char* bad :
+       {"", "C", "CET", "CET-", "CET-1CEST", "CET-1CEST,M13.5.0,M10.5.0",
+        "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0", "CET-1CEST,J0,J10",
+        "CET-1CEST,M3.5.0", "CET-25", "<AB>1", "CET-1CEST,M3.5.0,M10.5.0/168", "CET-1 "})
     EXPECT_FALSE(parse_posix_rule(bad)) << bad;
 }
 
@@ -201,7 +232,8 @@ TEST(Tz, TzifParserRefusesDamagedFiles) {
   const std::string berlin = file("/usr/share/zoneinfo/Europe/Berlin");
   ASSERT_FALSE(berlin.empty());
   EXPECT_TRUE(parse_tzif(berlin));
-  for (std::size_t n = 0; n < berlin.size(); ++n) ASSERT_FALSE(parse_tzif(berlin.substr(0, n))) << n;
+  for (std::size_t n = 0; n < berlin.size(); ++n)
+    ASSERT_FALSE(parse_tzif(berlin.substr(0, n))) << n;
   std::string wrong_magic = berlin;
   wrong_magic[0] = 'X';
   EXPECT_FALSE(parse_tzif(wrong_magic));

@@ -17,9 +17,7 @@ struct CacheEntry {
 };
 
 struct CacheEntryWeight {
-  std::size_t operator()(const CacheEntry& e) const {
-    return 64 + (e.value ? e.value->size() : 0);
-  }
+  std::size_t operator()(const CacheEntry& e) const { return 64 + (e.value ? e.value->size() : 0); }
 };
 
 class LocalCache final : public Cache {
@@ -29,9 +27,8 @@ class LocalCache final : public Cache {
 
   asio::awaitable<Bytes> get(std::string key) override {
     const auto now = Clock::now();
-    Bytes hit = entries_.with(key, [&](CacheEntry* e) -> Bytes {
-      return e && e->expires > now ? e->value : nullptr;
-    });
+    Bytes hit = entries_.with(
+        key, [&](CacheEntry* e) -> Bytes { return e && e->expires > now ? e->value : nullptr; });
     if (!hit) entries_.erase_if_key(key, [&](const CacheEntry& e) { return e.expires <= now; });
     co_return hit;
   }
@@ -49,17 +46,20 @@ class LocalCache final : public Cache {
   // Generations come from one process-wide counter: a namespace evicted from the LRU and seen
   // again starts at a value no old key was built with.
   asio::awaitable<std::uint64_t> generation(std::string ns) override {
-    co_return generations_.upsert(ns, [&] { return next_++; }, [](std::uint64_t& g) { return g; });
+    co_return generations_.upsert(
+        ns, [&] { return next_++; }, [](std::uint64_t& g) { return g; });
   }
 
   asio::awaitable<void> bump(std::string ns) override {
-    generations_.upsert(ns, [&] { return next_++; }, [&](std::uint64_t& g) { g = next_++; });
+    generations_.upsert(
+        ns, [&] { return next_++; }, [&](std::uint64_t& g) { g = next_++; });
     co_return;
   }
 
   std::size_t sweep() {
     const auto now = Clock::now();
-    return entries_.erase_if([&](const std::string&, const CacheEntry& e) { return e.expires <= now; });
+    return entries_.erase_if(
+        [&](const std::string&, const CacheEntry& e) { return e.expires <= now; });
   }
 
  private:
@@ -80,7 +80,9 @@ class LocalSessionCache final : public SessionCache {
       if (!s || s->expires_at <= now) return std::nullopt;
       return *s;
     });
-    if (!r) sessions_.erase_if_key(token_hash, [&](const SessionRecord& s) { return s.expires_at <= now; });
+    if (!r)
+      sessions_.erase_if_key(token_hash,
+                             [&](const SessionRecord& s) { return s.expires_at <= now; });
     co_return r;
   }
 
@@ -96,7 +98,8 @@ class LocalSessionCache final : public SessionCache {
 
   std::size_t sweep() {
     const auto now = now_unix();
-    return sessions_.erase_if([&](const std::string&, const SessionRecord& s) { return s.expires_at <= now; });
+    return sessions_.erase_if(
+        [&](const std::string&, const SessionRecord& s) { return s.expires_at <= now; });
   }
 
  private:
@@ -158,9 +161,9 @@ class LocalRateLimiter final : public RateLimiter {
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
     constexpr std::int64_t kWindowMs = 60'000;
     const auto now = now_unix_ms();
-    co_return counters_.upsert(key, [] { return WindowCounter{}; }, [&](WindowCounter& c) {
-      return hit_window(c, limit_per_minute, kWindowMs, now);
-    });
+    co_return counters_.upsert(
+        key, [] { return WindowCounter{}; },
+        [&](WindowCounter& c) { return hit_window(c, limit_per_minute, kWindowMs, now); });
   }
 
  private:
@@ -190,7 +193,8 @@ class Sweeper : public std::enable_shared_from_this<Sweeper> {
   }
   void stop() {
     stopped_ = true;
-    boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    boost::asio::post(timer_.get_executor(),
+                      [self = shared_from_this()] { self->timer_.cancel(); });
   }
 
  private:
@@ -211,10 +215,15 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
   auto cache = std::make_shared<LocalCache>(options.max_cache_entries, options.max_cache_bytes);
   auto sessions = std::make_shared<LocalSessionCache>(options.max_sessions);
   auto marks = std::make_shared<LocalIdempotencyGuard>(options.max_idempotency_marks);
-  auto sweeper = std::make_shared<Sweeper>(timer_executor, options.sweep_interval, cache, sessions, marks);
+  auto sweeper =
+      std::make_shared<Sweeper>(timer_executor, options.sweep_interval, cache, sessions, marks);
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks,
-                std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys), {}};
+  Coordinator c{holds,
+                cache,
+                sessions,
+                marks,
+                std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys),
+                {}};
   c.stop = [holds, sweeper] {
     holds->stop();
     sweeper->stop();

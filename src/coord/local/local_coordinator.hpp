@@ -12,11 +12,11 @@ namespace boxoffice {
 
 struct LocalCoordinatorOptions {
   LocalHoldRegistryOptions holds;
-  std::size_t max_sessions = 200'000;             // ~200 bytes each
-  std::size_t max_cache_bytes = 256 << 20;        // cached list pages, by size
+  std::size_t max_sessions = 200'000;       // ~200 bytes each
+  std::size_t max_cache_bytes = 256 << 20;  // cached list pages, by size
   std::size_t max_cache_entries = 100'000;
-  std::size_t max_rate_limit_keys = 1'000'000;    // ~100 bytes each, least recently used go
-  std::size_t max_idempotency_marks = 100'000;    // in-flight keys, least recently used go
+  std::size_t max_rate_limit_keys = 1'000'000;       // ~100 bytes each, least recently used go
+  std::size_t max_idempotency_marks = 100'000;       // in-flight keys, least recently used go
   std::chrono::milliseconds sweep_interval{10'000};  // expired cache entries and sessions
 };
 

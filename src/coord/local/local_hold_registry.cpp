@@ -10,7 +10,9 @@ LocalHoldRegistry::LocalHoldRegistry(boost::asio::any_io_executor timer_executor
 
 LocalHoldRegistry::~LocalHoldRegistry() = default;
 
-void LocalHoldRegistry::start() { arm_timer(); }
+void LocalHoldRegistry::start() {
+  arm_timer();
+}
 
 void LocalHoldRegistry::stop() {
   stopped_ = true;

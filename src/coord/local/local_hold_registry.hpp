@@ -41,7 +41,7 @@ class LocalHoldRegistry final : public HoldRegistry,
   asio::awaitable<void> mark_booked(Id show_id, std::vector<std::string> seats) override;
   asio::awaitable<void> mark_free(Id show_id, std::vector<std::string> seats) override;
   asio::awaitable<Result<SeatSnapshot>> statuses(Id show_id,
-                                                std::span<const std::string> seat_ids) override;
+                                                 std::span<const std::string> seat_ids) override;
   asio::awaitable<std::uint64_t> version(Id show_id) override;
   asio::awaitable<Result<std::vector<HoldInfo>>> holds_of(Id user_id) override;
   void on_changes(ChangeListener listener) override;
@@ -57,9 +57,9 @@ class LocalHoldRegistry final : public HoldRegistry,
     std::mutex mutex;
     SeatBook book;
     bool primed = false;
-    bool dropped = false;          // removed from the map: look the show up again
-    std::uint64_t version = 0;     // from the registry-wide counter, so it never repeats
-    std::uint64_t frees = 0;       // seats freed from the booked mirror (prime tokens)
+    bool dropped = false;       // removed from the map: look the show up again
+    std::uint64_t version = 0;  // from the registry-wide counter, so it never repeats
+    std::uint64_t frees = 0;    // seats freed from the booked mirror (prime tokens)
     std::int64_t last_used_ms = 0;
   };
   // Runs fn(slot) under the show's lock, on a slot that is still in the map; reports the

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -29,7 +29,9 @@ namespace json = boost::json;
 using sqlite::Connection;
 using sqlite::Statement;
 
-std::string db_path(const std::string& dir) { return (std::filesystem::path(dir) / "boxoffice.db").string(); }
+std::string db_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "boxoffice.db").string();
+}
 
 // The local calendar day of instant t in zone `zone`. A zone the system no longer knows (tzdata
 // dropped it) counts as UTC rather than failing the show: theaters are checked when created.
@@ -43,10 +45,14 @@ std::int64_t local_day_in(std::string_view zone, std::int64_t t) noexcept {
 }
 
 // Functions the migrations' SQL calls; defined on the writing connection before they run.
-void define_functions(Connection& db) { db.define_function("tz_local_day", local_day_in); }
+void define_functions(Connection& db) {
+  db.define_function("tz_local_day", local_day_in);
+}
 
 int apply_migrations(Connection& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
+      "NULL, applied_at INTEGER NOT NULL)");
   int current = 0;
   {
     Statement& q = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -72,7 +78,9 @@ int apply_migrations(Connection& db) {
   return applied;
 }
 
-Role parse_role(const std::string& s) { return s == "admin" ? Role::admin : Role::customer; }
+Role parse_role(const std::string& s) {
+  return s == "admin" ? Role::admin : Role::customer;
+}
 
 std::string to_json_strings(const std::vector<std::string>& v) {
   json::array a;
@@ -89,7 +97,8 @@ std::vector<std::string> from_json_strings(const std::string& text) {
 
 std::string rows_to_json(const std::vector<SeatRow>& rows) {
   json::array a;
-  for (const auto& r : rows) a.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
+  for (const auto& r : rows)
+    a.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
   return json::serialize(a);
 }
 
@@ -98,7 +107,8 @@ std::vector<SeatRow> rows_from_json(const std::string& text) {
   const json::value parsed = json::parse(text);
   for (const auto& v : parsed.as_array()) {
     const auto& o = v.as_object();
-    rows.push_back({std::string(o.at("row").as_string()), static_cast<int>(o.at("seats").as_int64()),
+    rows.push_back({std::string(o.at("row").as_string()),
+                    static_cast<int>(o.at("seats").as_int64()),
                     std::string(o.at("category").as_string())});
   }
   return rows;
@@ -124,12 +134,14 @@ UserRecord read_user(const Statement& q) {
 }
 
 Movie read_movie(const Statement& q) {
-  return Movie{q.int64(0), q.text(1), q.text(2), static_cast<int>(q.int64(3)), q.text(4),
-               from_json_strings(q.text(5))};
+  return Movie{q.int64(0), q.text(1),
+               q.text(2),  static_cast<int>(q.int64(3)),
+               q.text(4),  from_json_strings(q.text(5))};
 }
 
-#define BOXOFFICE_SHOW_COLUMNS \
-  "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count, timezone FROM shows "
+#define BOXOFFICE_SHOW_COLUMNS                                                              \
+  "SELECT id, movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, " \
+  "seat_count, timezone FROM shows "
 
 Show read_show(const Statement& q) {
   Show s;
@@ -182,7 +194,8 @@ Booking read_booking(const Statement& q) {
 }
 
 std::optional<Movie> load_movie(Connection& db, Id id) {
-  auto& q = db.prepare("SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id = ?");
+  auto& q = db.prepare(
+      "SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id = ?");
   q.bind_all(id);
   if (!q.step()) return std::nullopt;
   return read_movie(q);
@@ -190,23 +203,29 @@ std::optional<Movie> load_movie(Connection& db, Id id) {
 
 std::vector<Screen> load_screens(Connection& db, Id theater_id) {
   std::vector<Screen> screens;
-  auto& q = db.prepare("SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE theater_id = ? ORDER BY id");
+  auto& q = db.prepare(
+      "SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE theater_id = ? ORDER "
+      "BY id");
   q.bind_all(theater_id);
   while (q.step())
-    screens.push_back({q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)), static_cast<int>(q.int64(4))});
+    screens.push_back({q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)),
+                       static_cast<int>(q.int64(4))});
   return screens;
 }
 
 std::optional<Screen> load_screen(Connection& db, Id id) {
-  auto& q = db.prepare("SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE id = ?");
+  auto& q =
+      db.prepare("SELECT id, theater_id, name, rows_json, seat_count FROM screens WHERE id = ?");
   q.bind_all(id);
   if (!q.step()) return std::nullopt;
-  return Screen{q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)), static_cast<int>(q.int64(4))};
+  return Screen{q.int64(0), q.int64(1), q.text(2), rows_from_json(q.text(3)),
+                static_cast<int>(q.int64(4))};
 }
 
 std::optional<Booking> load_booking(Connection& db, Id id) {
   auto& q = db.prepare(
-      "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM bookings WHERE id = ?");
+      "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM "
+      "bookings WHERE id = ?");
   q.bind_all(id);
   if (!q.step()) return std::nullopt;
   return read_booking(q);
@@ -230,10 +249,13 @@ class DirectoryLock {
   explicit DirectoryLock(const std::string& dir) {
     const std::string path = (std::filesystem::path(dir) / "boxoffice.lock").string();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot open " + path + ": " + std::strerror(errno));
+    if (fd_ < 0)
+      throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot open " + path + ": " +
+                               std::strerror(errno));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd_);
-      throw std::runtime_error("BOXOFFICE_DATA_DIR: " + dir + " is in use by another boxoffice process");
+      throw std::runtime_error("BOXOFFICE_DATA_DIR: " + dir +
+                               " is in use by another boxoffice process");
     }
   }
   DirectoryLock(const DirectoryLock&) = delete;
@@ -247,13 +269,17 @@ class DirectoryLock {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& o)
-      : lock_(o.data_dir), path_(db_path(o.data_dir)), readers_(static_cast<std::size_t>(o.readers)) {
+      : lock_(o.data_dir),
+        path_(db_path(o.data_dir)),
+        readers_(static_cast<std::size_t>(o.readers)) {
     auto writer = std::make_unique<Connection>(path_, false);
     define_functions(*writer);
     apply_migrations(*writer);
-    for (int i = 0; i < o.readers; ++i) reader_conns_.push_back(std::make_unique<Connection>(path_, true));
+    for (int i = 0; i < o.readers; ++i)
+      reader_conns_.push_back(std::make_unique<Connection>(path_, true));
     readers_count_ = o.readers;
-    writer_ = std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch, o.max_pending_writes);
+    writer_ =
+        std::make_unique<sqlite::WriteQueue>(std::move(writer), o.max_batch, o.max_pending_writes);
   }
 
   ~SqliteStore() override { stop(); }
@@ -286,23 +312,26 @@ class SqliteStore final : public Store {
   // Runs fn(Connection&) inside the writer's next group commit; the result arrives after COMMIT.
   template <class T, class Fn>
   asio::awaitable<Result<T>> write(Fn fn) {
-    return await_callback<Result<T>>([this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
-      auto slot = std::make_shared<std::optional<Result<T>>>();
-      auto refused = std::make_shared<Deliver<Result<T>>>(deliver);
-      const bool taken = writer_->submit(sqlite::WriteJob{
-          [fn = std::move(fn), slot](Connection& db) mutable -> bool {
-            slot->emplace(fn(db));
-            return (*slot)->ok();
-          },
-          [slot, deliver = std::move(deliver)](bool committed) {
-            if (slot->has_value() && (!(*slot)->ok() || committed)) {
-              deliver(std::move(**slot));
-            } else {
-              deliver(Error::unavailable("the database could not commit the change"));
-            }
-          }});
-      if (!taken) (*refused)(Error::overloaded("too many writes are waiting for the database; retry shortly", 1));
-    });
+    return await_callback<Result<T>>(
+        [this, fn = std::move(fn)](Deliver<Result<T>> deliver) mutable {
+          auto slot = std::make_shared<std::optional<Result<T>>>();
+          auto refused = std::make_shared<Deliver<Result<T>>>(deliver);
+          const bool taken = writer_->submit(sqlite::WriteJob{
+              [fn = std::move(fn), slot](Connection& db) mutable -> bool {
+                slot->emplace(fn(db));
+                return (*slot)->ok();
+              },
+              [slot, deliver = std::move(deliver)](bool committed) {
+                if (slot->has_value() && (!(*slot)->ok() || committed)) {
+                  deliver(std::move(**slot));
+                } else {
+                  deliver(Error::unavailable("the database could not commit the change"));
+                }
+              }});
+          if (!taken)
+            (*refused)(Error::overloaded(
+                "too many writes are waiting for the database; retry shortly", 1));
+        });
   }
 
   PoolUsage pool_usage() const override {
@@ -322,8 +351,11 @@ class SqliteStore final : public Store {
     return write<User>([u = std::move(u)](Connection& db) -> Result<User> {
       auto& exists = db.prepare("SELECT 1 FROM users WHERE email = ?");
       exists.bind_all(u.email);
-      if (exists.step()) return Error::conflict(Problem::email_taken, "an account with this email already exists");
-      db.prepare("INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)")
+      if (exists.step())
+        return Error::conflict(Problem::email_taken, "an account with this email already exists");
+      db.prepare(
+            "INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, "
+            "?)")
           .bind_all(u.email, u.name, u.password_hash, std::string(role_name(u.role)), now_unix())
           .run();
       return User{db.last_insert_id(), u.email, u.name, u.role};
@@ -333,11 +365,14 @@ class SqliteStore final : public Store {
   asio::awaitable<Result<User>> ensure_admin(NewUser u) override {
     return write<User>([u = std::move(u)](Connection& db) -> Result<User> {
       db.prepare(
-            "INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, 'admin', ?) "
-            "ON CONFLICT(email) DO UPDATE SET role = 'admin', password_hash = excluded.password_hash")
+            "INSERT INTO users (email, name, password_hash, role, created_at) VALUES (?, ?, ?, "
+            "'admin', ?) "
+            "ON CONFLICT(email) DO UPDATE SET role = 'admin', password_hash = "
+            "excluded.password_hash")
           .bind_all(u.email, u.name, u.password_hash, now_unix())
           .run();
-      auto& q = db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
+      auto& q =
+          db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
       q.bind_all(u.email);
       if (!q.step()) return Error::internal("admin vanished");
       auto r = read_user(q);
@@ -346,9 +381,11 @@ class SqliteStore final : public Store {
     });
   }
 
-  asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string email) override {
+  asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(
+      std::string email) override {
     return read<std::optional<UserRecord>>([email = std::move(email)](Connection& db) {
-      auto& q = db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
+      auto& q =
+          db.prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?");
       q.bind_all(email);
       std::optional<UserRecord> r;
       if (q.step()) r = read_user(q);
@@ -357,27 +394,34 @@ class SqliteStore final : public Store {
     });
   }
 
-  asio::awaitable<Status> create_session(std::string token_hash, Id user_id, UnixSeconds expires_at) override {
+  asio::awaitable<Status> create_session(std::string token_hash, Id user_id,
+                                         UnixSeconds expires_at) override {
     return write<Unit>([=](Connection& db) -> Status {
       db.prepare("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
           .bind_all(token_hash, user_id, expires_at)
           .run();
       // Expired sessions are swept a few at a time by the writes that create new ones.
-      db.prepare("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at < ? LIMIT 8)")
+      db.prepare(
+            "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE "
+            "expires_at < ? LIMIT 8)")
           .bind_all(now_unix())
           .run();
       return ok_status();
     });
   }
 
-  asio::awaitable<Result<std::optional<SessionRecord>>> find_session(std::string token_hash) override {
+  asio::awaitable<Result<std::optional<SessionRecord>>> find_session(
+      std::string token_hash) override {
     return read<std::optional<SessionRecord>>([h = std::move(token_hash)](Connection& db) {
       auto& q = db.prepare(
-          "SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+          "SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id "
+          "= s.user_id "
           "WHERE s.token_hash = ? AND s.expires_at > ?");
       q.bind_all(h, now_unix());
       std::optional<SessionRecord> r;
-      if (q.step()) r = SessionRecord{User{q.int64(0), q.text(1), q.text(2), parse_role(q.text(3))}, q.int64(4)};
+      if (q.step())
+        r = SessionRecord{User{q.int64(0), q.text(1), q.text(2), parse_role(q.text(3))},
+                          q.int64(4)};
       q.reset();
       return Result<std::optional<SessionRecord>>(std::move(r));
     });
@@ -392,7 +436,9 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Movie>> create_movie(Movie m) override {
     return write<Movie>([m = std::move(m)](Connection& db) mutable -> Result<Movie> {
-      db.prepare("INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, ?, ?, ?, ?)")
+      db.prepare(
+            "INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, "
+            "?, ?, ?, ?)")
           .bind_all(m.title, m.description, m.duration_minutes, m.rating, to_json_strings(m.genres))
           .run();
       m.id = db.last_insert_id();
@@ -409,8 +455,11 @@ class SqliteStore final : public Store {
       if (p.duration_minutes) m->duration_minutes = *p.duration_minutes;
       if (p.rating) m->rating = *p.rating;
       if (p.genres) m->genres = *p.genres;
-      db.prepare("UPDATE movies SET title = ?, description = ?, duration_minutes = ?, rating = ?, genres = ? WHERE id = ?")
-          .bind_all(m->title, m->description, m->duration_minutes, m->rating, to_json_strings(m->genres), id)
+      db.prepare(
+            "UPDATE movies SET title = ?, description = ?, duration_minutes = ?, rating = ?, "
+            "genres = ? WHERE id = ?")
+          .bind_all(m->title, m->description, m->duration_minutes, m->rating,
+                    to_json_strings(m->genres), id)
           .run();
       return *m;
     });
@@ -418,13 +467,16 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Status> delete_movie(Id id) override {
     return write<Unit>([id](Connection& db) -> Status {
-      if (!load_movie(db, id)) return Error::not_found("movie " + std::to_string(id) + " does not exist");
-      auto& q = db.prepare("SELECT 1 FROM bookings b JOIN shows s ON s.id = b.show_id WHERE s.movie_id = ? LIMIT 1");
+      if (!load_movie(db, id))
+        return Error::not_found("movie " + std::to_string(id) + " does not exist");
+      auto& q = db.prepare(
+          "SELECT 1 FROM bookings b JOIN shows s ON s.id = b.show_id WHERE s.movie_id = ? LIMIT 1");
       q.bind_all(id);
       const bool has_bookings = q.step();
       q.reset();
       if (has_bookings)
-        return Error::conflict(Problem::movie_has_bookings, "the movie has shows with bookings and cannot be deleted");
+        return Error::conflict(Problem::movie_has_bookings,
+                               "the movie has shows with bookings and cannot be deleted");
       db.prepare("DELETE FROM movies WHERE id = ?").bind_all(id).run();
       return ok_status();
     });
@@ -439,7 +491,9 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Page<Movie>>> list_movies(Id after_id, int limit) override {
     return read<Page<Movie>>([=](Connection& db) -> Result<Page<Movie>> {
-      auto& q = db.prepare("SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id > ? ORDER BY id LIMIT ?");
+      auto& q = db.prepare(
+          "SELECT id, title, description, duration_minutes, rating, genres FROM movies WHERE id > "
+          "? ORDER BY id LIMIT ?");
       q.bind_all(after_id, limit + 1);
       std::vector<Movie> items;
       while (q.step()) items.push_back(read_movie(q));
@@ -449,12 +503,15 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Theater>> create_theater(NewTheater t) override {
     return write<Theater>([t = std::move(t)](Connection& db) -> Result<Theater> {
-      db.prepare("INSERT INTO theaters (name, city, timezone) VALUES (?, ?, ?)").bind_all(t.name, t.city, t.timezone).run();
+      db.prepare("INSERT INTO theaters (name, city, timezone) VALUES (?, ?, ?)")
+          .bind_all(t.name, t.city, t.timezone)
+          .run();
       Theater out{db.last_insert_id(), t.name, t.city, t.timezone, {}};
       for (const auto& s : t.screens) {
         int count = 0;
         for (const auto& r : s.rows) count += r.seats;
-        db.prepare("INSERT INTO screens (theater_id, name, rows_json, seat_count) VALUES (?, ?, ?, ?)")
+        db.prepare(
+              "INSERT INTO screens (theater_id, name, rows_json, seat_count) VALUES (?, ?, ?, ?)")
             .bind_all(out.id, s.name, rows_to_json(s.rows), count)
             .run();
         out.screens.push_back(Screen{db.last_insert_id(), out.id, s.name, s.rows, count});
@@ -479,7 +536,8 @@ class SqliteStore final : public Store {
     return read<Page<Theater>>([=](Connection& db) -> Result<Page<Theater>> {
       std::vector<Theater> items;
       {
-        auto& q = db.prepare("SELECT id, name, city, timezone FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
+        auto& q = db.prepare(
+            "SELECT id, name, city, timezone FROM theaters WHERE id > ? ORDER BY id LIMIT ?");
         q.bind_all(after_id, limit + 1);
         while (q.step()) items.push_back(Theater{q.int64(0), q.text(1), q.text(2), q.text(3), {}});
       }
@@ -489,9 +547,8 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Screen>>> get_screen(Id id) override {
-    return read<std::optional<Screen>>([id](Connection& db) {
-      return Result<std::optional<Screen>>(load_screen(db, id));
-    });
+    return read<std::optional<Screen>>(
+        [id](Connection& db) { return Result<std::optional<Screen>>(load_screen(db, id)); });
   }
 
   asio::awaitable<Result<Show>> create_show(NewShow n) override {
@@ -499,12 +556,16 @@ class SqliteStore final : public Store {
       auto movie = load_movie(db, n.movie_id);
       auto screen = load_screen(db, n.screen_id);
       std::vector<FieldError> errors;
-      if (!movie) errors.push_back({"movie_id", "movie " + std::to_string(n.movie_id) + " does not exist"});
-      if (!screen) errors.push_back({"screen_id", "screen " + std::to_string(n.screen_id) + " does not exist"});
+      if (!movie)
+        errors.push_back({"movie_id", "movie " + std::to_string(n.movie_id) + " does not exist"});
+      if (!screen)
+        errors.push_back(
+            {"screen_id", "screen " + std::to_string(n.screen_id) + " does not exist"});
       if (screen) {
         for (const auto& r : screen->rows)
           if (!n.prices.count(r.category))
-            errors.push_back({"prices." + r.category, "the screen has seats of category '" + r.category + "', which need a price"});
+            errors.push_back({"prices." + r.category, "the screen has seats of category '" +
+                                                          r.category + "', which need a price"});
       }
       if (!errors.empty()) {
         // Each missing category is named once.
@@ -527,18 +588,23 @@ class SqliteStore final : public Store {
         if (zone.step()) s.timezone = zone.text(0);
         zone.reset();
       }
-      auto& overlap = db.prepare("SELECT id FROM shows WHERE screen_id = ? AND starts_at < ? AND ends_at > ? LIMIT 1");
+      auto& overlap = db.prepare(
+          "SELECT id FROM shows WHERE screen_id = ? AND starts_at < ? AND ends_at > ? LIMIT 1");
       overlap.bind_all(s.screen_id, s.ends_at, s.starts_at);
       if (overlap.step()) {
         const Id other = overlap.int64(0);
         overlap.reset();
         return Error::conflict(Problem::screen_busy, "screen " + std::to_string(s.screen_id) +
-                                                  " is in use by show " + std::to_string(other) + " at that time");
+                                                         " is in use by show " +
+                                                         std::to_string(other) + " at that time");
       }
-      db.prepare("INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, currency, seat_count, "
-                 "timezone, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind_all(s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at, prices_to_json(s.prices), s.currency,
-                    s.seat_count, s.timezone, local_day_in(s.timezone, s.starts_at))
+      db.prepare(
+            "INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, "
+            "currency, seat_count, "
+            "timezone, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .bind_all(s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at,
+                    prices_to_json(s.prices), s.currency, s.seat_count, s.timezone,
+                    local_day_in(s.timezone, s.starts_at))
           .run();
       s.id = db.last_insert_id();
       return s;
@@ -558,7 +624,8 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Page<Show>>> list_shows(ShowFilter f) override {
     return read<Page<Show>>([f](Connection& db) -> Result<Page<Show>> {
-      auto& q = db.prepare(show_list_sql(f.movie_id.has_value(), f.theater_id.has_value(), f.local_day.has_value()));
+      auto& q = db.prepare(
+          show_list_sql(f.movie_id.has_value(), f.theater_id.has_value(), f.local_day.has_value()));
       if (f.movie_id) q.bind(1, *f.movie_id);
       if (f.theater_id) q.bind(2, *f.theater_id);
       if (f.local_day) q.bind(3, *f.local_day);
@@ -581,10 +648,20 @@ class SqliteStore final : public Store {
         q.reset();
         if (seen) return Error::conflict(Problem::idempotency_replay, "the key was used already");
       }
-      Booking b{0, n.user_id, n.show_id, n.seats, n.total_cents, n.currency, BookingStatus::confirmed, now_unix()};
-      db.prepare("INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, created_at) "
-                 "VALUES (?, ?, ?, ?, ?, 'confirmed', ?)")
-          .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency, b.created_at)
+      Booking b{0,
+                n.user_id,
+                n.show_id,
+                n.seats,
+                n.total_cents,
+                n.currency,
+                BookingStatus::confirmed,
+                now_unix()};
+      db.prepare(
+            "INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, "
+            "created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'confirmed', ?)")
+          .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency,
+                    b.created_at)
           .run();
       b.id = db.last_insert_id();
       // The primary key (show_id, seat) is the judge: no check-then-insert, the database refuses
@@ -606,17 +683,21 @@ class SqliteStore final : public Store {
         db.reset_all();
         std::vector<std::string> taken;
         for (const auto& seat : n.seats) {
-          auto& q = db.prepare("SELECT 1 FROM seat_claims WHERE show_id = ? AND seat = ? AND booking_id != ?");
+          auto& q = db.prepare(
+              "SELECT 1 FROM seat_claims WHERE show_id = ? AND seat = ? AND booking_id != ?");
           q.bind_all(n.show_id, seat, b.id);
           if (q.step()) taken.push_back(seat);
           q.reset();
         }
-        Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
+        Error e =
+            Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
         e.seats = std::move(taken);
         return e;
       }
       if (!n.idempotency_key.empty())
-        db.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES (?, ?, ?, ?, ?)")
+        db.prepare(
+              "INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) "
+              "VALUES (?, ?, ?, ?, ?)")
             .bind_all(n.user_id, n.idempotency_key, n.request_hash, b.id, b.created_at)
             .run();
       return b;
@@ -624,18 +705,21 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::vector<std::string>>> booked_seats(Id show_id) override {
-    return read<std::vector<std::string>>([show_id](Connection& db) -> Result<std::vector<std::string>> {
-      auto& q = db.prepare("SELECT seat FROM seat_claims WHERE show_id = ?");
-      q.bind_all(show_id);
-      std::vector<std::string> seats;
-      while (q.step()) seats.push_back(q.text(0));
-      return seats;
-    });
+    return read<std::vector<std::string>>(
+        [show_id](Connection& db) -> Result<std::vector<std::string>> {
+          auto& q = db.prepare("SELECT seat FROM seat_claims WHERE show_id = ?");
+          q.bind_all(show_id);
+          std::vector<std::string> seats;
+          while (q.step()) seats.push_back(q.text(0));
+          return seats;
+        });
   }
 
-  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(Id user_id, std::string key) override {
+  asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(
+      Id user_id, std::string key) override {
     return read<std::optional<IdempotencyRecord>>([user_id, key = std::move(key)](Connection& db) {
-      auto& q = db.prepare("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = ? AND key = ?");
+      auto& q = db.prepare(
+          "SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = ? AND key = ?");
       q.bind_all(user_id, key);
       std::optional<IdempotencyRecord> r;
       if (q.step()) r = IdempotencyRecord{q.text(0), q.int64(1)};
@@ -645,15 +729,16 @@ class SqliteStore final : public Store {
   }
 
   asio::awaitable<Result<std::optional<Booking>>> get_booking(Id id) override {
-    return read<std::optional<Booking>>([id](Connection& db) {
-      return Result<std::optional<Booking>>(load_booking(db, id));
-    });
+    return read<std::optional<Booking>>(
+        [id](Connection& db) { return Result<std::optional<Booking>>(load_booking(db, id)); });
   }
 
-  asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id, int limit) override {
+  asio::awaitable<Result<Page<Booking>>> list_bookings(Id user_id, Id after_id,
+                                                       int limit) override {
     return read<Page<Booking>>([=](Connection& db) -> Result<Page<Booking>> {
       auto& q = db.prepare(
-          "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM bookings "
+          "SELECT id, user_id, show_id, seats_json, total_cents, currency, status, created_at FROM "
+          "bookings "
           "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?");
       q.bind_all(user_id, after_id, limit + 1);
       std::vector<Booking> items;
@@ -699,7 +784,8 @@ class SqliteStore final : public Store {
 void ensure_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot create " + dir + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("BOXOFFICE_DATA_DIR: cannot create " + dir + ": " + ec.message());
 }
 
 }  // namespace

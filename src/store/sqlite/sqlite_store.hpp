@@ -8,8 +8,8 @@ namespace boxoffice {
 
 struct SqliteOptions {
   std::string data_dir;
-  int readers = 2;                 // reader threads, each with its own connection
-  std::size_t max_batch = 4096;    // writes committed together at most
+  int readers = 2;               // reader threads, each with its own connection
+  std::size_t max_batch = 4096;  // writes committed together at most
   // Writes waiting for the writer at most; beyond it a write answers 503 with Retry-After.
   // At the measured ~25,000 commits/s this is about 0.6 s of queue.
   std::size_t max_pending_writes = 16'384;

@@ -4,10 +4,16 @@
 
 namespace boxoffice::sqlite {
 
-WriteQueue::WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch, std::size_t max_pending)
-    : conn_(std::move(conn)), max_batch_(max_batch), max_pending_(max_pending), thread_([this] { loop(); }) {}
+WriteQueue::WriteQueue(std::unique_ptr<Connection> conn, std::size_t max_batch,
+                       std::size_t max_pending)
+    : conn_(std::move(conn)),
+      max_batch_(max_batch),
+      max_pending_(max_pending),
+      thread_([this] { loop(); }) {}
 
-WriteQueue::~WriteQueue() { stop(); }
+WriteQueue::~WriteQueue() {
+  stop();
+}
 
 void WriteQueue::stop() {
   {

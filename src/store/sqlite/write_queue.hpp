@@ -13,7 +13,7 @@
 namespace boxoffice::sqlite {
 
 struct WriteJob {
-  std::function<bool(Connection&)> run;   // in the transaction; false rolls back this job only
+  std::function<bool(Connection&)> run;      // in the transaction; false rolls back this job only
   std::function<void(bool committed)> done;  // after COMMIT (or its failure), on the writer thread
 };
 
