@@ -10,6 +10,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "app/demo_catalog.hpp"
+#include "async/run_sync.hpp"
 #include "coord/local/local_coordinator.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -24,21 +25,6 @@
 
 namespace boxoffice {
 namespace {
-
-// Runs a start-up coroutine to completion on a private io_context, before serving.
-template <class T>
-boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> task) {
-  co_return co_await std::move(task);
-}
-
-template <class T>
-T run_startup(boost::asio::awaitable<T> task) {
-  boost::asio::io_context ioc;
-  // co_spawn needs a default-constructible result; Result<T> is not.
-  auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)), boost::asio::use_future);
-  ioc.run();
-  return *fut.get();
-}
 
 void raise_file_limit() {
   rlimit lim{};
@@ -170,7 +156,7 @@ int serve(const Config& config) {
 
   try {
     if (!config.admin_email.empty()) {
-      auto admin = run_startup(accounts.ensure_admin(config.admin_email, config.admin_password));
+      auto admin = run_sync(accounts.ensure_admin(config.admin_email, config.admin_password));
       if (!admin) {
         // A refused setting names its own variable (email or password), as every bad setting does.
         const Error& e = admin.error();
@@ -180,7 +166,7 @@ int serve(const Config& config) {
       }
     }
     if (config.demo) {
-      auto seeded = run_startup(seed_demo_catalog(*store, catalog));
+      auto seeded = run_sync(seed_demo_catalog(*store, catalog));
       if (!seeded)
         throw std::runtime_error("BOXOFFICE_DEMO: seeding failed: " + seeded.error().detail);
       if (*seeded) logging::info("demo catalog seeded");

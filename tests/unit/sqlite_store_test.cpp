@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "async/run_sync.hpp"
 #include "domain/time.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/write_queue.hpp"
@@ -20,17 +21,8 @@ using namespace boxoffice;
 namespace {
 
 template <class T>
-boost::asio::awaitable<std::optional<T>> wrap(boost::asio::awaitable<T> a) {
-  co_return co_await std::move(a);
-}
-
-// Runs one store call to completion on a private io_context.
-template <class T>
 T run(boost::asio::awaitable<T> task) {
-  boost::asio::io_context ioc;
-  auto fut = boost::asio::co_spawn(ioc, wrap(std::move(task)), boost::asio::use_future);
-  ioc.run();
-  return *fut.get();
+  return run_sync(std::move(task));
 }
 
 class SqliteStoreTest : public ::testing::Test {
@@ -87,7 +79,7 @@ TEST_F(SqliteStoreTest, ConcurrentClaimsInOneBatchLetOnlyOneWin) {
   std::vector<std::future<std::optional<Result<Booking>>>> results;
   for (int i = 0; i < 8; ++i)
     results.push_back(boost::asio::co_spawn(
-        ioc, wrap(store_->confirm_booking(booking({"A5", "A6"}))), boost::asio::use_future));
+        ioc, as_optional(store_->confirm_booking(booking({"A5", "A6"}))), boost::asio::use_future));
   ioc.run();
   int ok = 0, taken = 0;
   for (auto& f : results) {
@@ -154,7 +146,7 @@ TEST_F(SqliteStoreTest, ASecondStoreOnTheSameDirectoryIsRefused) {
 TEST_F(SqliteStoreTest, CallsAfterStopAreRefusedNotLost) {
   store_->stop();
   boost::asio::io_context ioc;
-  auto fut = boost::asio::co_spawn(ioc, wrap(store_->confirm_booking(booking({"A9"}))),
+  auto fut = boost::asio::co_spawn(ioc, as_optional(store_->confirm_booking(booking({"A9"}))),
                                    boost::asio::use_future);
   ioc.run();
   auto r = *fut.get();

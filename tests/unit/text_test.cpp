@@ -5,35 +5,15 @@
 
 #include "common/utf8.hpp"
 #include "domain/text.hpp"
+#include "utf8_encode.hpp"
 
 using namespace boxoffice;
 using namespace boxoffice::text;
 
 namespace {
 
-std::string utf8(char32_t c) {
-  std::string s;
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xC0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xE0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    s += static_cast<char>(0xF0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  }
-  return s;
-}
-
-bool is_surrogate(char32_t c) {
-  return c >= 0xD800 && c <= 0xDFFF;
-}
+using testing_support::is_surrogate;
+using testing_support::utf8;
 
 // The code points the rules name, written out independently of the implementation's tables.
 const std::set<char32_t> kBidiControls = {0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C,

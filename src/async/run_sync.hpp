@@ -1,0 +1,30 @@
+#pragma once
+// Runs one coroutine to completion on a private io_context and returns its result: for
+// start-up work before serving (and for tests), never on an I/O thread.
+#include <optional>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace boxoffice {
+
+// co_spawn with use_future needs a default-constructible result; Result<T> is not: spawn
+// as_optional(task) and unwrap.
+template <class T>
+boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> task) {
+  co_return co_await std::move(task);
+}
+
+template <class T>
+T run_sync(boost::asio::awaitable<T> task) {
+  boost::asio::io_context ioc;
+  auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)),
+                                   boost::asio::use_future);
+  ioc.run();
+  return *fut.get();
+}
+
+}  // namespace boxoffice
