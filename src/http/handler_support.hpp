@@ -2,6 +2,7 @@
 // Small helpers shared by the handler files.
 #include <boost/json.hpp>
 
+#include "common/cached_body.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 #include "services/accounts.hpp"
@@ -10,6 +11,13 @@ namespace boxoffice::http {
 
 inline Response json_of(int status, const boost::json::value& v) {
   return json_response(status, boost::json::serialize(v));
+}
+
+// A body built once (and compressed once): the server picks the gzip copy when the client takes it.
+inline Response cached_response(int status, const CachedBody& body) {
+  Response r = bytes_response(status, body.bytes);
+  r.shared_gzip = body.gzip;
+  return r;
 }
 
 // Evaluates a Result; on error returns its problem response from the enclosing handler.

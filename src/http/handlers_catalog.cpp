@@ -18,7 +18,7 @@ awaitable<Response> create_movie(Api& api, Request& req) {
 awaitable<Response> list_movies(Api& api, Request& req) {
   BOXOFFICE_TRY(page, page_params(req));
   BOXOFFICE_TRY(bytes, co_await api.catalog.list_movies(page->after_id, page->limit));
-  co_return bytes_response(200, *bytes);
+  co_return cached_response(200, *bytes);
 }
 
 awaitable<Response> get_movie(Api& api, Request& req) {
@@ -53,7 +53,7 @@ awaitable<Response> create_theater(Api& api, Request& req) {
 awaitable<Response> list_theaters(Api& api, Request& req) {
   BOXOFFICE_TRY(page, page_params(req));
   BOXOFFICE_TRY(bytes, co_await api.catalog.list_theaters(page->after_id, page->limit));
-  co_return bytes_response(200, *bytes);
+  co_return cached_response(200, *bytes);
 }
 
 awaitable<Response> get_theater(Api& api, Request& req) {
@@ -73,7 +73,7 @@ awaitable<Response> create_show(Api& api, Request& req) {
 awaitable<Response> list_shows(Api& api, Request& req) {
   BOXOFFICE_TRY(filter, parse_show_filter(req));
   BOXOFFICE_TRY(bytes, co_await api.catalog.list_shows(*filter));
-  co_return bytes_response(200, *bytes);
+  co_return cached_response(200, *bytes);
 }
 
 awaitable<Response> get_show(Api& api, Request& req) {

@@ -1,4 +1,3 @@
-#include "common/gzip.hpp"
 #include "http/assets.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
@@ -43,8 +42,7 @@ namespace {
 // The embedded assets with their bytes shared and their ETags computed once, not per request.
 struct PreparedAsset {
   const Asset* asset;
-  std::shared_ptr<const std::string> bytes;
-  std::shared_ptr<const std::string> gzip;  // compressed once, at first use
+  CachedBody body;  // compressed once, at first use
   std::string etag;
 };
 
@@ -54,10 +52,7 @@ const std::vector<PreparedAsset>& prepared_assets() {
     for (const Asset& a : embedded_assets()) {
       char etag[24];
       std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string_view>{}(a.body));
-      std::shared_ptr<const std::string> gz;
-      if (a.body.size() >= kGzipMinBytes)
-        gz = std::make_shared<const std::string>(gzip_compress(a.body));
-      out.push_back({&a, std::make_shared<const std::string>(a.body), std::move(gz), etag});
+      out.push_back({&a, CachedBody::of(std::string(a.body)), etag});
     }
     return out;
   }();
@@ -76,8 +71,7 @@ awaitable<Response> web_asset(Api&, Request& req) {
       co_return nm;
     }
     // Assets are static for the life of the binary: cache them, revalidate by ETag.
-    Response r = bytes_response(200, p.bytes);
-    r.shared_gzip = p.gzip;
+    Response r = cached_response(200, p.body);
     r.content_type = std::string(a.content_type);
     r.header("ETag", p.etag)
         .header("Cache-Control", a.path == "/" ? "no-cache" : "public, max-age=300");

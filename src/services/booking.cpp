@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "async/detached_undo.hpp"
-#include "common/gzip.hpp"
+#include "common/cached_body.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
 #include "services/security.hpp"
@@ -159,10 +159,9 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
         etag, sizeof etag, "\"%016llx\"",
         static_cast<unsigned long long>(fnv1a(view->statuses, fnv1a(std::to_string(show_id)))));
     view->etag = etag;
-    auto json = std::make_shared<const std::string>(boost::json::serialize(o));
-    if (json->size() >= kGzipMinBytes)
-      view->gzip = std::make_shared<const std::string>(gzip_compress(*json));
-    view->json = std::move(json);
+    const CachedBody body = CachedBody::of(boost::json::serialize(o));
+    view->json = body.bytes;
+    view->gzip = body.gzip;
   } else {
     const auto& ids = si.seat_ids;
     std::string out;

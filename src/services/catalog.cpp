@@ -31,19 +31,24 @@ CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, 
       metrics_(std::move(metrics)) {}
 
 template <class Load>
-boost::asio::awaitable<Result<Bytes>> CatalogService::cached_list(std::string ns, std::string key,
-                                                                  std::chrono::milliseconds ttl,
-                                                                  Load load) {
+boost::asio::awaitable<Result<CachedBody>> CatalogService::cached_list(std::string ns, std::string key,
+                                                                       std::chrono::milliseconds ttl,
+                                                                       Load load) {
   const auto gen = co_await coord_.cache->generation(ns);
   const std::string full = ns + ":" + std::to_string(gen) + ":" + key;
   if (auto hit = co_await coord_.cache->get(full)) {
     metrics_->cache_hit(CacheName::catalog);
-    co_return hit;
+    // The compressed copy is stored beside the JSON when it was worth making.
+    Bytes gz = hit->size() >= kGzipMinBytes ? co_await coord_.cache->get(full + ":gz") : nullptr;
+    co_return CachedBody{hit, gz};
   }
   metrics_->cache_miss(CacheName::catalog);
   Result<Bytes> fresh = co_await load();
-  if (fresh) co_await coord_.cache->put(full, *fresh, ttl);
-  co_return fresh;
+  if (!fresh) co_return fresh.error();
+  const CachedBody body = CachedBody::of(*fresh);
+  co_await coord_.cache->put(full, body.bytes, ttl);
+  if (body.gzip) co_await coord_.cache->put(full + ":gz", body.gzip, ttl);
+  co_return body;
 }
 
 boost::asio::awaitable<void> CatalogService::invalidate(std::string ns) {
@@ -83,7 +88,7 @@ boost::asio::awaitable<Result<Movie>> CatalogService::get_movie(Id id) {
   co_return std::move(**r);
 }
 
-boost::asio::awaitable<Result<Bytes>> CatalogService::list_movies(Id after_id, int limit) {
+boost::asio::awaitable<Result<CachedBody>> CatalogService::list_movies(Id after_id, int limit) {
   auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_movies(after_id, limit);
     if (!page) co_return page.error();
@@ -122,7 +127,7 @@ boost::asio::awaitable<Result<Theater>> CatalogService::get_theater(Id id) {
   co_return std::move(**r);
 }
 
-boost::asio::awaitable<Result<Bytes>> CatalogService::list_theaters(Id after_id, int limit) {
+boost::asio::awaitable<Result<CachedBody>> CatalogService::list_theaters(Id after_id, int limit) {
   auto load = [this, after_id, limit]() -> boost::asio::awaitable<Result<Bytes>> {
     auto page = co_await store_->list_theaters(after_id, limit);
     if (!page) co_return page.error();
@@ -160,7 +165,7 @@ boost::asio::awaitable<Result<Show>> CatalogService::get_show(Id id) {
   co_return std::move(**r);
 }
 
-boost::asio::awaitable<Result<Bytes>> CatalogService::list_shows(ShowFilter f) {
+boost::asio::awaitable<Result<CachedBody>> CatalogService::list_shows(ShowFilter f) {
   std::string key =
       (f.after ? std::to_string(f.after->starts_at) + "/" + std::to_string(f.after->id) : "") +
       ":" + std::to_string(f.limit) + ":" + (f.movie_id ? std::to_string(*f.movie_id) : "") + ":" +

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "common/cached_body.hpp"
 #include "coord/coordinator.hpp"
 #include "store/store.hpp"
 
@@ -27,22 +28,22 @@ class CatalogService {
   boost::asio::awaitable<Status> delete_movie(Id id);
   boost::asio::awaitable<Result<Movie>> get_movie(Id id);
   // Lists answer with the serialised page, cached until its TTL or the next admin write.
-  boost::asio::awaitable<Result<Bytes>> list_movies(Id after_id, int limit);
+  boost::asio::awaitable<Result<CachedBody>> list_movies(Id after_id, int limit);
 
   boost::asio::awaitable<Result<Theater>> create_theater(NewTheater t);
   boost::asio::awaitable<Result<Theater>> get_theater(Id id);
-  boost::asio::awaitable<Result<Bytes>> list_theaters(Id after_id, int limit);
+  boost::asio::awaitable<Result<CachedBody>> list_theaters(Id after_id, int limit);
 
   boost::asio::awaitable<Result<Show>> create_show(NewShow s);
   boost::asio::awaitable<Result<Show>> get_show(Id id);
-  boost::asio::awaitable<Result<Bytes>> list_shows(ShowFilter f);
+  boost::asio::awaitable<Result<CachedBody>> list_shows(ShowFilter f);
 
   // Called after shows disappear (their movie was deleted), so per-show caches can drop them.
   void on_shows_removed(std::function<void()> fn) { shows_removed_ = std::move(fn); }
 
  private:
   template <class Load>
-  boost::asio::awaitable<Result<Bytes>> cached_list(std::string ns, std::string key,
+  boost::asio::awaitable<Result<CachedBody>> cached_list(std::string ns, std::string key,
                                                     std::chrono::milliseconds ttl, Load load);
   boost::asio::awaitable<void> invalidate(std::string ns);
 
