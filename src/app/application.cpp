@@ -135,12 +135,16 @@ int serve(const Config& config) {
   });
   server->on_shutdown([hub] { hub->close_all(); });
   server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
-  metrics->set_retained([&booking, hub,
-                         local = std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds)] {
+  // Weak references: the metrics outlive the server, the registry's timer must not.
+  metrics->set_retained([&booking, weak_hub = std::weak_ptr<live::LiveHub>(hub),
+                         weak_local = std::weak_ptr<LocalHoldRegistry>(
+                             std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds))] {
     Metrics::Retained r{{"seat_view_bytes", static_cast<double>(booking.cached_seat_view_bytes())},
-                        {"show_infos", static_cast<double>(booking.cached_show_infos())},
-                        {"live_channels", static_cast<double>(hub->channel_count())}};
-    if (local) r.emplace_back("hold_registry_shows", static_cast<double>(local->show_count()));
+                        {"show_infos", static_cast<double>(booking.cached_show_infos())}};
+    if (auto hub = weak_hub.lock())
+      r.emplace_back("live_channels", static_cast<double>(hub->channel_count()));
+    if (auto local = weak_local.lock())
+      r.emplace_back("hold_registry_shows", static_cast<double>(local->show_count()));
     return r;
   });
   http::Api api{accounts,
@@ -186,6 +190,7 @@ int serve(const Config& config) {
   // and stop the timers now, so nothing posts into a destroyed context.
   store->stop();
   stop_local_coordinator(coord);
+  metrics->set_retained(nullptr);
   logging::info("stopped");
   return 0;
 }

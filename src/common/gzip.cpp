@@ -27,7 +27,9 @@ std::string gzip_compress(std::string_view data) {
 }
 
 bool accepts_gzip(std::string_view header) {
-  // A comma list of codings with optional ;q= weights; "*" counts too.
+  // A comma list of codings with optional ;q= weights. An explicit gzip (or x-gzip) entry
+  // decides; otherwise "*" does; otherwise no.
+  int explicit_gzip = -1, star = -1;  // -1 absent, 0 refused, 1 accepted
   std::size_t pos = 0;
   while (pos <= header.size()) {
     std::size_t end = header.find(',', pos);
@@ -41,21 +43,27 @@ bool accepts_gzip(std::string_view header) {
       coding.remove_suffix(1);
     std::string lower;
     for (char c : coding) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != "gzip" && lower != "x-gzip" && lower != "*") continue;
-    const auto q = item.find(";");
-    if (q == std::string_view::npos) return true;
-    std::string_view params = item.substr(q + 1);
-    const auto qv = params.find("q=");
-    if (qv == std::string_view::npos) return true;
-    std::string_view v = params.substr(qv + 2);
-    // q=0, q=0.0, q=0.000 refuse; anything else accepts.
-    bool zero = !v.empty() && v.front() == '0';
-    for (std::size_t i = 1; zero && i < v.size() && !std::isspace(static_cast<unsigned char>(v[i]));
-         ++i)
-      if (v[i] != '.' && v[i] != '0') zero = false;
-    return !zero;
+    const bool is_gzip = lower == "gzip" || lower == "x-gzip";
+    if (!is_gzip && lower != "*") continue;
+    bool accepted = true;
+    const auto q = item.find(';');
+    if (q != std::string_view::npos) {
+      std::string_view params = item.substr(q + 1);
+      const auto qv = params.find("q=");
+      if (qv != std::string_view::npos) {
+        std::string_view v = params.substr(qv + 2);
+        // q=0, q=0.0, q=0.000 refuse; anything else accepts.
+        bool zero = !v.empty() && v.front() == '0';
+        for (std::size_t i = 1;
+             zero && i < v.size() && !std::isspace(static_cast<unsigned char>(v[i])); ++i)
+          if (v[i] != '.' && v[i] != '0') zero = false;
+        accepted = !zero;
+      }
+    }
+    (is_gzip ? explicit_gzip : star) = accepted ? 1 : 0;
   }
-  return false;
+  if (explicit_gzip >= 0) return explicit_gzip == 1;
+  return star == 1;
 }
 
 }  // namespace boxoffice

@@ -115,7 +115,8 @@ struct Coordinator {
   std::shared_ptr<SessionCache> sessions;
   std::shared_ptr<IdempotencyGuard> idempotency;
   std::shared_ptr<RateLimiter> rate_limiter;
-  // Stops the backend's timers and connections; called before the server's threads go.
+  // Stops the backend's timers and connections; called after the server's threads have
+  // stopped and before its I/O contexts are destroyed.
   std::function<void()> stop;
 };
 

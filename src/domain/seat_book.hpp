@@ -72,8 +72,9 @@ class SeatBook {
   std::size_t booked_seat_count() const { return booked_.size(); }
   std::size_t live_hold_count() const { return holds_.size(); }
   std::size_t tombstone_count() const { return ended_.size(); }
-  // Nothing is held or being confirmed: the book can be dropped and rebuilt from the store.
-  bool idle() const { return holds_.empty(); }
+  // Nothing is held, being confirmed or remembered as ended: the book can be dropped and
+  // rebuilt from the store without turning a late confirm's 409 into a 404.
+  bool idle() const { return holds_.empty() && ended_.empty(); }
 
   // All-or-nothing: holds every seat of `hold` or none. On conflict the error is
   // 409 seat-unavailable naming each requested seat that is held or booked; beyond the

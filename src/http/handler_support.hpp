@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/cached_body.hpp"
+#include "common/gzip.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 #include "services/accounts.hpp"
@@ -17,6 +18,18 @@ inline Response json_of(int status, const boost::json::value& v) {
 inline Response cached_response(int status, const CachedBody& body) {
   Response r = bytes_response(status, body.bytes);
   r.shared_gzip = body.gzip;
+  return r;
+}
+
+// 304 for a body that has a gzip copy too: the tag of the representation this client gets, and
+// Vary as on the 200 (RFC 9110 15.4.5).
+inline Response not_modified(const Request& req, std::string etag, bool has_gzip) {
+  Response r = empty_response(304);
+  if (has_gzip) {
+    r.header("Vary", "Accept-Encoding");
+    if (accepts_gzip(req.accept_encoding) && etag.size() >= 2) etag.insert(etag.size() - 1, "-gz");
+  }
+  r.header("ETag", std::move(etag));
   return r;
 }
 

@@ -1,3 +1,6 @@
+#include <array>
+#include <cstdio>
+
 #include "coord/coordinator.hpp"
 #include "http/bodies.hpp"
 #include "http/handler_support.hpp"
@@ -13,9 +16,18 @@ namespace {
 // one account, get their own small budget instead of starving everyone's hashing pool.
 awaitable<std::optional<Response>> auth_limited(Api& api, const Request& req,
                                                 std::string_view email) {
-  std::string account;
-  for (char c : email) account += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string key : {"auth-ip:" + client_rate_key(req.client_ip), "auth-account:" + account}) {
+  // The account key is a fixed-size hash of the case-folded address: a client cannot make the
+  // limiter store megabyte keys by sending megabyte "emails".
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : email) {
+    h ^= static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+    h *= 1099511628211ULL;
+  }
+  char account[32];
+  std::snprintf(account, sizeof account, "%016llx", static_cast<unsigned long long>(h));
+  std::array<std::string, 2> keys{"auth-ip:" + client_rate_key(req.client_ip),
+                                  std::string("auth-account:") + account};
+  for (std::string& key : keys) {
     const RateDecision d =
         co_await api.rate_limiter.hit(std::move(key), api.auth_rate_limit_per_min);
     if (!d.allowed) {

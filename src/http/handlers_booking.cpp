@@ -12,8 +12,8 @@ awaitable<Response> get_seats(Api& api, Request& req) {
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
   BOXOFFICE_TRY(map, co_await api.booking.seat_map(*id));
   if (etag_matches(req.if_none_match, map->etag)) {
-    Response r = empty_response(304);
-    r.header("ETag", map->etag).header("Cache-Control", "no-cache");
+    Response r = not_modified(req, map->etag, map->gzip != nullptr);
+    r.header("Cache-Control", "no-cache");
     co_return r;
   }
   Response r = bytes_response(200, map->json);
@@ -77,6 +77,12 @@ awaitable<Response> cancel_booking(Api& api, Request& req) {
 
 awaitable<Response> live_upgrade(Api& api, Request& req) {
   BOXOFFICE_TRY(id, path_id(req, 0, "show"));
+  // The hub already told every watcher to go (1001): a new one would only hold up the drain.
+  if (api.draining.load()) {
+    Error e = Error::unavailable("the server is shutting down; reconnect to another instance");
+    e.retry_after_s = 1;
+    co_return problem_response(e);
+  }
   BOXOFFICE_TRY(exists, co_await api.booking.check_show(*id));
   if (!req.websocket_upgrade)
     co_return problem_response(

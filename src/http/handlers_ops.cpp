@@ -66,9 +66,7 @@ awaitable<Response> web_asset(Api&, Request& req) {
     const Asset& a = *p.asset;
     if (a.path != req.path) continue;
     if (etag_matches(req.if_none_match, p.etag)) {
-      Response nm = empty_response(304);
-      nm.header("ETag", p.etag);
-      co_return nm;
+      co_return not_modified(req, p.etag, p.body.gzip != nullptr);
     }
     // Assets are static for the life of the binary: cache them, revalidate by ETag.
     Response r = cached_response(200, p.body);

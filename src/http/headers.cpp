@@ -45,6 +45,10 @@ bool etag_matches(std::string_view header, std::string_view etag) {
   bool match = false;
   for_each_item(header, [&](std::string_view tag) {
     if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    // The gzip representation's tag is the same with "-gz" before the closing quote.
+    if (tag.size() > 4 && tag.substr(tag.size() - 4) == "-gz\"" && opaque.size() >= 2 &&
+        tag.substr(0, tag.size() - 4) == opaque.substr(0, opaque.size() - 1))
+      match = true;
     if (tag == opaque) match = true;
   });
   return match;

@@ -202,6 +202,16 @@ struct Server::Impl {
     }
   }
 
+  // A list-valued header sent on several lines means the same as one comma-joined line.
+  static std::string joined(const bhttp::request<bhttp::string_body>& msg, bhttp::field f) {
+    std::string out;
+    for (auto [it, end] = msg.equal_range(f); it != end; ++it) {
+      if (!out.empty()) out += ", ";
+      out += std::string(it->value());
+    }
+    return out;
+  }
+
   // Requests whose framing or routing cannot be trusted are refused and the connection closed
   // (RFC 9112 6.3, 3.2): anything but a lone final "chunked" Transfer-Encoding, and a missing or
   // repeated Host.
@@ -243,7 +253,7 @@ struct Server::Impl {
     req.body = std::move(msg.body());
     req.content_type = std::string(msg[bhttp::field::content_type]);
     req.authorization = std::string(msg[bhttp::field::authorization]);
-    req.if_none_match = std::string(msg[bhttp::field::if_none_match]);
+    req.if_none_match = joined(msg, bhttp::field::if_none_match);
     if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
       req.has_idempotency_key = true;
       req.idempotency_key = std::string(it->value());
@@ -253,7 +263,7 @@ struct Server::Impl {
       if (!req.forwarded_for.empty()) req.forwarded_for += ',';
       req.forwarded_for += std::string(it->value());
     }
-    req.accept_encoding = std::string(msg[bhttp::field::accept_encoding]);
+    req.accept_encoding = joined(msg, bhttp::field::accept_encoding);
     req.websocket_upgrade = beast::websocket::is_upgrade(msg);
     req.websocket_key = std::string(msg[bhttp::field::sec_websocket_key]);
     req.websocket_version = std::string(msg[bhttp::field::sec_websocket_version]);
@@ -355,6 +365,12 @@ struct Server::Impl {
           body = compressed;
         }
         out.set(bhttp::field::content_encoding, "gzip");
+        // Each representation has its own strong tag (RFC 9110 8.8.3); If-None-Match accepts both.
+        if (auto etag = out.find(bhttp::field::etag); etag != out.end()) {
+          std::string tag(etag->value());
+          if (tag.size() >= 2 && tag.back() == '"')
+            out.set(bhttp::field::etag, tag.insert(tag.size() - 1, "-gz"));
+        }
       }
     }
     out.keep_alive(keep_alive);

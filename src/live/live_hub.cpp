@@ -52,7 +52,8 @@ void LiveHub::flush(Id show_id) {
     c->flush_scheduled = false;
     changes.swap(c->pending);
     targets.reserve(c->subscribers.size());
-    for (const auto& w : c->subscribers)
+    // Strong references made here are released only after the lock (targets outlives it).
+    for (const auto& [raw, w] : c->subscribers)
       if (auto s = w.lock()) targets.push_back(std::move(s));
   }
   if (changes.empty() || targets.empty()) return;
@@ -66,7 +67,7 @@ std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber>
       show_id, [] { return std::make_shared<Channel>(); },
       [&](std::shared_ptr<Channel>& c) {
         std::lock_guard lock(c->mutex);
-        c->subscribers.push_back(subscriber);
+        c->subscribers.emplace_back(subscriber.get(), subscriber);
       });
   ++subscribers_;
   const Subscriber* raw = subscriber.get();
@@ -79,10 +80,8 @@ void LiveHub::unsubscribe(Id show_id, const Subscriber* s) {
   --subscribers_;
   channels_.erase_if_key(show_id, [s](const std::shared_ptr<Channel>& c) {
     std::lock_guard lock(c->mutex);
-    std::erase_if(c->subscribers, [s](const std::weak_ptr<Subscriber>& w) {
-      auto p = w.lock();
-      return !p || p.get() == s;
-    });
+    std::erase_if(c->subscribers,
+                  [s](const auto& entry) { return entry.first == s || entry.second.expired(); });
     return c->subscribers.empty();
   });
 }
@@ -91,8 +90,8 @@ void LiveHub::close_all() {
   std::vector<std::shared_ptr<Subscriber>> all;
   channels_.for_each([&](Id, const std::shared_ptr<Channel>& c) {
     std::lock_guard lock(c->mutex);
-    for (const auto& w : c->subscribers)
-      if (auto s = w.lock()) all.push_back(std::move(s));
+    for (const auto& [raw, w] : c->subscribers)
+      if (auto s = w.lock()) all.push_back(std::move(s));  // released after the locks
   });
   for (const auto& s : all) s->going_away();
 }

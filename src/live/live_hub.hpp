@@ -44,7 +44,9 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
  private:
   struct Channel {
     std::mutex mutex;
-    std::vector<std::weak_ptr<Subscriber>> subscribers;
+    // The raw pointer identifies a subscriber without locking its weak_ptr: a strong reference
+    // made under these locks could be the last one, and its destructor unsubscribes (locks again).
+    std::vector<std::pair<const Subscriber*, std::weak_ptr<Subscriber>>> subscribers;
     std::vector<SeatChange> pending;
     bool flush_scheduled = false;
   };

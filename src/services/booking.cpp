@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <boost/asio/this_coro.hpp>
+
 #include "async/detached_undo.hpp"
 #include "common/cached_body.hpp"
 #include "ops/log.hpp"
@@ -315,8 +317,10 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
     co_return Error::conflict(Problem::idempotency_in_progress,
                               "a request with this Idempotency-Key is still running");
   }
-  DetachedUndo unmark(background_, [guard = coord_.idempotency, user = caller.user.id, k = *key,
-                                    token = *mark] { return guard->end(user, k, token); });
+  // The coroutine's own executor: at shutdown its context is the one destroying this frame.
+  const auto own = co_await boost::asio::this_coro::executor;
+  DetachedUndo unmark(own, [guard = coord_.idempotency, user = caller.user.id, k = *key,
+                            token = *mark] { return guard->end(user, k, token); });
   // The first request may have finished between the look-up and try_begin.
   auto again = co_await store_->find_idempotency(caller.user.id, *key);
   Result<Booking> out = Error::internal("unreachable");
@@ -353,12 +357,15 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(
     co_return ticket.error();
   }
   auto holds = coord_.holds;
-  DetachedUndo revert(background_, [holds, show_id, t = *ticket] {
+  // Named, not `{}` inside co_await: g++ 12 miscompiles brace temporaries there.
+  const std::vector<std::string> no_seats;
+  const auto own = co_await boost::asio::this_coro::executor;
+  DetachedUndo revert(own, [holds, show_id, t = *ticket] {
     return holds->finish_confirm(show_id, t, ConfirmOutcome::released, {});
   });
   if (now_unix() >= (*info)->show.starts_at) {
     revert.dismiss();
-    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, {});
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, no_seats);
     metrics_->booking(BookingResult::show_started);
     co_return Error::conflict(Problem::show_started, "the show has already started");
   }
@@ -367,14 +374,14 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(
   auto booked = co_await store_->confirm_booking(std::move(request));
   revert.dismiss();
   if (booked) {
-    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::booked, {});
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::booked, no_seats);
     metrics_->booking(BookingResult::confirmed);
   } else if (booked.error().problem == Problem::seat_unavailable) {
     // The store has these seats booked and the mirror did not know: repair it.
     co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::taken, booked.error().seats);
     metrics_->booking(BookingResult::conflict);
   } else {
-    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, {});
+    co_await holds->finish_confirm(show_id, *ticket, ConfirmOutcome::released, no_seats);
     if (booked.error().code == Errc::unavailable) metrics_->booking(BookingResult::error);
   }
   co_return booked;

@@ -136,10 +136,47 @@ def test_seat_map_gzip(server, admin):
     assert json.loads(gzip.decompress(body)) == plain.json()
     refused = requests.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"}, timeout=5)
     assert "Content-Encoding" not in refused.headers
-    # Other JSON bodies over 1 KiB are compressed too.
-    r = requests.get(f"{server.url}/api/v1/shows?limit=200", headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
-    if int(r.headers.get("Content-Length", 0)) >= 1024 or r.headers.get("Content-Encoding") == "gzip":
-        assert r.headers["Content-Encoding"] == "gzip"
+    explicit = requests.get(url, headers={"Accept-Encoding": "*;q=0, gzip"}, timeout=5, stream=True)
+    assert explicit.headers["Content-Encoding"] == "gzip"
+    # Each representation has its own tag; a revalidation gets the tag of what it would receive,
+    # and Vary as on the 200.
+    assert raw.headers["ETag"] != plain.headers["ETag"] and raw.headers["ETag"].endswith('-gz"')
+    for tag, enc in ((plain.headers["ETag"], "identity"), (raw.headers["ETag"], "gzip")):
+        nm = requests.get(url, headers={"If-None-Match": tag, "Accept-Encoding": enc}, timeout=5)
+        assert nm.status_code == 304, (tag, enc)
+        assert nm.headers["Vary"] == "Accept-Encoding"
+        assert nm.headers["ETag"] == tag
+    # Other JSON bodies over 1 KiB are compressed too (cached lists once per page).
+    for _ in range(5):
+        make_show(admin)
+    r = requests.get(f"{server.url}/api/v1/shows?limit=200", headers={"Accept-Encoding": "identity"}, timeout=5)
+    assert len(r.content) >= 1024, "the test needs a list over 1 KiB"
+    z = requests.get(f"{server.url}/api/v1/shows?limit=200", headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
+    assert z.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(z.raw.read())) == r.json()
+
+
+def test_no_new_watchers_while_draining():
+    """A WebSocket upgrade that arrives during the drain is refused (503): the hub has already
+    told every watcher to go, and a new one would only hold the drain up."""
+    s = Server(env={"BOXOFFICE_SHUTDOWN_TIMEOUT": "5s"}).start()
+    try:
+        admin = login_admin(s.url)
+        show = make_show(admin)
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        # Half a request: the connection is busy, so the shutdown waits for it.
+        sock.sendall(f"GET /api/v1/shows/{show['id']}/live HTTP/1.1\r\nHost: x\r\n".encode())
+        time.sleep(0.3)
+        s.proc.send_signal(15)
+        time.sleep(0.5)
+        sock.sendall(b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        head = sock.recv(4096).split(b"\r\n")[0]
+        assert b" 503 " in head, head
+        sock.close()
+        assert s.proc.wait(timeout=10) == 0
+    finally:
+        s.cleanup()
 
 
 def test_second_server_on_the_same_port_or_data_dir_fails(server):

@@ -159,25 +159,32 @@ class LocalRateLimiter final : public RateLimiter {
   explicit LocalRateLimiter(std::size_t max_keys) : counters_(max_keys) {}
 
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
-    constexpr std::int64_t kWindowMs = 60'000;
     const auto now = now_unix_ms();
     co_return counters_.upsert(
         key, [] { return WindowCounter{}; },
         [&](WindowCounter& c) { return hit_window(c, limit_per_minute, kWindowMs, now); });
   }
 
+  // A counter whose window ended two windows ago counts nothing any more.
+  std::size_t sweep() {
+    const auto now = now_unix_ms();
+    return counters_.erase_if([&](const std::string&, const WindowCounter& c) {
+      return c.window_start_ms + 2 * kWindowMs <= now;
+    });
+  }
+
  private:
+  static constexpr std::int64_t kWindowMs = 60'000;
   ShardedLru<std::string, WindowCounter> counters_;
 };
 
-// Expired cache entries, sessions and idempotency marks are dropped every few seconds, so
-// memory follows what is live rather than what was seen.
+// Expired cache entries, sessions, idempotency marks and idle rate-limit windows are dropped
+// every few seconds, so memory follows what is live rather than what was seen.
 class Sweeper : public std::enable_shared_from_this<Sweeper> {
  public:
   Sweeper(boost::asio::any_io_executor ex, std::chrono::milliseconds every,
-          std::weak_ptr<LocalCache> cache, std::weak_ptr<LocalSessionCache> sessions,
-          std::weak_ptr<LocalIdempotencyGuard> marks)
-      : timer_(ex), every_(every), cache_(cache), sessions_(sessions), marks_(marks) {}
+          std::vector<std::function<void()>> sweeps)
+      : timer_(ex), every_(every), sweeps_(std::move(sweeps)) {}
 
   void arm() {
     if (stopped_) return;
@@ -185,26 +192,30 @@ class Sweeper : public std::enable_shared_from_this<Sweeper> {
     timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self || self->stopped_) return;
-      if (auto c = self->cache_.lock()) c->sweep();
-      if (auto s = self->sessions_.lock()) s->sweep();
-      if (auto m = self->marks_.lock()) m->sweep();
+      for (const auto& sweep : self->sweeps_) sweep();
       self->arm();
     });
   }
+  // After the timer's I/O thread has stopped (see LocalHoldRegistry::stop).
   void stop() {
     stopped_ = true;
-    boost::asio::post(timer_.get_executor(),
-                      [self = shared_from_this()] { self->timer_.cancel(); });
+    timer_.cancel();
   }
 
  private:
   boost::asio::steady_timer timer_;
   std::chrono::milliseconds every_;
-  std::weak_ptr<LocalCache> cache_;
-  std::weak_ptr<LocalSessionCache> sessions_;
-  std::weak_ptr<LocalIdempotencyGuard> marks_;
+  std::vector<std::function<void()>> sweeps_;  // each holds its part weakly
   std::atomic<bool> stopped_{false};
 };
+
+// Binds a part's sweep() without keeping the part alive.
+template <class Part>
+std::function<void()> sweep_of(const std::shared_ptr<Part>& part) {
+  return [weak = std::weak_ptr<Part>(part)] {
+    if (auto p = weak.lock()) p->sweep();
+  };
+}
 
 }  // namespace
 
@@ -215,15 +226,13 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
   auto cache = std::make_shared<LocalCache>(options.max_cache_entries, options.max_cache_bytes);
   auto sessions = std::make_shared<LocalSessionCache>(options.max_sessions);
   auto marks = std::make_shared<LocalIdempotencyGuard>(options.max_idempotency_marks);
-  auto sweeper =
-      std::make_shared<Sweeper>(timer_executor, options.sweep_interval, cache, sessions, marks);
+  auto limiter = std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys);
+  auto sweeper = std::make_shared<Sweeper>(
+      timer_executor, options.sweep_interval,
+      std::vector<std::function<void()>>{sweep_of(cache), sweep_of(sessions), sweep_of(marks),
+                                         sweep_of(limiter)});
   sweeper->arm();
-  Coordinator c{holds,
-                cache,
-                sessions,
-                marks,
-                std::make_shared<LocalRateLimiter>(options.max_rate_limit_keys),
-                {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}};
   c.stop = [holds, sweeper] {
     holds->stop();
     sweeper->stop();

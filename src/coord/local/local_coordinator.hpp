@@ -20,8 +20,8 @@ struct LocalCoordinatorOptions {
   std::chrono::milliseconds sweep_interval{10'000};  // expired cache entries and sessions
 };
 
-// The sweep timers run on `timer_executor` until the coordinator's parts are destroyed or
-// stop_local_coordinator() is called.
+// The sweep timers run on `timer_executor` until stop_local_coordinator(), which must be called
+// once that executor's thread has stopped and before its io_context is destroyed.
 Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
                                    LocalCoordinatorOptions options);
 void stop_local_coordinator(Coordinator& coord);

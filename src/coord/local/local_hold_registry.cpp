@@ -16,7 +16,9 @@ void LocalHoldRegistry::start() {
 
 void LocalHoldRegistry::stop() {
   stopped_ = true;
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+  // Called once the I/O threads have stopped: nothing else touches the timer, and a cancel
+  // posted to a stopped context would never run, leaving a wait that outlives the context.
+  timer_.cancel();
 }
 
 void LocalHoldRegistry::arm_timer() {
@@ -38,6 +40,8 @@ auto LocalHoldRegistry::with_show(Id show_id, Fn fn) {
         [&] {
           auto s = std::make_shared<ShowSlot>(options_.limits);
           s->version = versions_.fetch_add(1, std::memory_order_relaxed);
+          // Prime tokens from a dropped slot must never match a new one.
+          s->frees = s->version;
           return s;
         },
         [](std::shared_ptr<ShowSlot>& s) { return s; });

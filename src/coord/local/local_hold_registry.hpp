@@ -27,6 +27,7 @@ class LocalHoldRegistry final : public HoldRegistry,
   LocalHoldRegistry(boost::asio::any_io_executor timer_executor, LocalHoldRegistryOptions options);
   ~LocalHoldRegistry() override;
   void start();
+  // Cancels the expiry timer; call it after the timer's I/O thread has stopped.
   void stop();
 
   asio::awaitable<std::optional<std::uint64_t>> prime_token(Id show_id) override;

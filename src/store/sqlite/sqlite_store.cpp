@@ -801,6 +801,7 @@ std::shared_ptr<Store> open_sqlite_store(const SqliteOptions& options) {
 
 int migrate_sqlite(const std::string& data_dir) {
   ensure_dir(data_dir);
+  const DirectoryLock lock(data_dir);  // never migrate under a running server
   Connection db(db_path(data_dir), false);
   define_functions(db);
   return apply_migrations(db);
