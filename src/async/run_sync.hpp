@@ -21,8 +21,7 @@ boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> t
 template <class T>
 T run_sync(boost::asio::awaitable<T> task) {
   boost::asio::io_context ioc;
-  auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)),
-                                   boost::asio::use_future);
+  auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)), boost::asio::use_future);
   ioc.run();
   return *fut.get();
 }

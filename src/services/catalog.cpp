@@ -31,9 +31,8 @@ CatalogService::CatalogService(std::shared_ptr<Store> store, Coordinator coord, 
       metrics_(std::move(metrics)) {}
 
 template <class Load>
-boost::asio::awaitable<Result<CachedBody>> CatalogService::cached_list(std::string ns, std::string key,
-                                                                       std::chrono::milliseconds ttl,
-                                                                       Load load) {
+boost::asio::awaitable<Result<CachedBody>> CatalogService::cached_list(
+    std::string ns, std::string key, std::chrono::milliseconds ttl, Load load) {
   const auto gen = co_await coord_.cache->generation(ns);
   const std::string full = ns + ":" + std::to_string(gen) + ":" + key;
   if (auto hit = co_await coord_.cache->get(full)) {

@@ -44,7 +44,7 @@ class CatalogService {
  private:
   template <class Load>
   boost::asio::awaitable<Result<CachedBody>> cached_list(std::string ns, std::string key,
-                                                    std::chrono::milliseconds ttl, Load load);
+                                                         std::chrono::milliseconds ttl, Load load);
   boost::asio::awaitable<void> invalidate(std::string ns);
 
   std::shared_ptr<Store> store_;

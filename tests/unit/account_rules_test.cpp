@@ -3,8 +3,8 @@
 #include <string>
 
 #include "domain/text.hpp"
-#include "utf8_encode.hpp"
 #include "domain/validation.hpp"
+#include "utf8_encode.hpp"
 
 using namespace boxoffice;
 using namespace boxoffice::text;
