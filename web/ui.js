@@ -13,26 +13,74 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A new view: replaces the main area, names the page in <title> and moves focus to its heading.
+let views = 0;
+export const viewCount = () => views;
 export function show(...nodes) {
+  views += 1;
   const app = document.getElementById('app');
+  app.removeAttribute('aria-busy');
   app.replaceChildren(...nodes);
+  const h1 = app.querySelector('h1');
+  if (h1) {
+    document.title = `${h1.textContent} · boxoffice`;
+    h1.tabIndex = -1;
+    if (!app.contains(document.activeElement) || document.activeElement === app) h1.focus({ preventScroll: false });
+  }
 }
 
-// A message in the live region; errors stay until replaced, others fade after a while.
+// Screen readers hear messages through two persistent regions (never an alert inside a status).
+function announce(text, kind) {
+  const region = document.getElementById(kind === 'error' ? 'sr-alert' : 'sr-status');
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+export const say = (text) => announce(text, 'info');
+
+// A toast at the bottom of the viewport, where the user is looking: errors stay until dismissed or
+// replaced, others fade after a while.
+let fade = null;
 export function message(text, kind = 'info', { sticky = kind === 'error' } = {}) {
   const box = document.getElementById('messages');
-  const m = el('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : undefined }, text);
+  const close = el('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss message' }, '×');
+  const m = el('div', { class: `message ${kind}` }, el('span', { class: 'toast-icon', 'aria-hidden': 'true' },
+    kind === 'error' ? '!' : kind === 'ok' ? '✓' : 'i'), el('span', { class: 'toast-text' }, text), close);
+  close.addEventListener('click', () => m.remove());
   box.replaceChildren(m);
-  if (!sticky) setTimeout(() => m.remove(), 6000);
+  announce(text, kind);
+  clearTimeout(fade);
+  if (!sticky) fade = setTimeout(() => m.remove(), 6000);
   return m;
 }
 
 export function clearMessages() { document.getElementById('messages').replaceChildren(); }
 
-export function field(labelText, input) {
+export function field(labelText, input, hint) {
   const id = input.id || `f-${Math.random().toString(36).slice(2)}`;
   input.id = id;
-  return el('div', {}, el('label', { for: id }, labelText), input);
+  const hintNode = hint ? el('p', { class: 'hint', id: `${id}-hint` }, hint) : null;
+  if (hintNode) input.setAttribute('aria-describedby', hintNode.id);
+  return el('div', { class: 'field' }, el('label', { for: id }, labelText), hintNode, input);
+}
+
+// A field error in words right under its field, tied to it with aria-invalid and aria-describedby.
+export function fieldError(input, text) {
+  const id = `${input.id}-error`;
+  let p = document.getElementById(id);
+  if (!p) { p = el('p', { class: 'field-error', id }); input.after(p); }
+  p.textContent = text;
+  input.setAttribute('aria-invalid', 'true');
+  const ids = new Set((input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+  ids.add(id);
+  input.setAttribute('aria-describedby', [...ids].join(' '));
+}
+export function clearFieldErrors(form) {
+  form.querySelectorAll('.field-error').forEach((p) => p.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((i) => {
+    i.removeAttribute('aria-invalid');
+    const ids = (i.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-error'));
+    if (ids.length) i.setAttribute('aria-describedby', ids.join(' ')); else i.removeAttribute('aria-describedby');
+  });
 }
 
 // Runs an async action, reporting an ApiError as a message; returns undefined on failure.
