@@ -38,7 +38,10 @@ boost::asio::awaitable<Result<CachedBody>> CatalogService::cached_list(
   if (auto hit = co_await coord_.cache->get(full)) {
     metrics_->cache_hit(CacheName::catalog);
     // The compressed copy is stored beside the JSON when it was worth making.
-    Bytes gz = hit->size() >= kGzipMinBytes ? co_await coord_.cache->get(full + ":gz") : nullptr;
+    // A plain if, not co_await inside ?: — g++ 12 destroys the temporaries of a conditional
+    // co_await twice (seen as a shared_ptr use-after-free under ASan).
+    Bytes gz;
+    if (hit->size() >= kGzipMinBytes) gz = co_await coord_.cache->get(full + ":gz");
     co_return CachedBody{hit, gz};
   }
   metrics_->cache_miss(CacheName::catalog);

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -66,7 +66,9 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'boxoffice-browser-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve'], { stdio: 'ignore', env: { ...process.env,
+  // The server's log goes beside the screenshots: a crash must be visible, not silent.
+  const log = openSync(join(ARTIFACTS, 'server.log'), 'w');
+  server = spawn(BIN, ['serve'], { stdio: ['ignore', log, log], env: { ...process.env,
     BOXOFFICE_LISTEN: `127.0.0.1:${port}`, BOXOFFICE_DATA_DIR: dataDir, BOXOFFICE_DEMO: '1',
     BOXOFFICE_ADMIN_EMAIL: ADMIN.email, BOXOFFICE_ADMIN_PASSWORD: ADMIN.password,
     BOXOFFICE_HOLD_TTL: '6s', BOXOFFICE_RATE_LIMIT_PER_MIN: '100000000', BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN: '100000' } });
