@@ -1,6 +1,7 @@
 #include "ops/metrics.hpp"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -166,6 +167,12 @@ std::string Metrics::render() const {
   }
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   out += "process_resident_memory_bytes " + std::to_string(rss_bytes()) + "\n";
+  // Bytes the program holds in malloc'd blocks: unlike RSS it does not move with what the
+  // allocator keeps cached, so a leak shows here first.
+  family(out, "process_heap_in_use_bytes", "gauge",
+         "Bytes in allocated heap blocks (glibc mallinfo2).");
+  const struct mallinfo2 mi = mallinfo2();
+  out += "process_heap_in_use_bytes " + std::to_string(mi.uordblks + mi.hblkhd) + "\n";
   family(out, "process_open_fds", "gauge", "Number of open file descriptors.");
   out += "process_open_fds " + std::to_string(open_fds()) + "\n";
   family(out, "process_uptime_seconds", "gauge", "Seconds since the process started.");
