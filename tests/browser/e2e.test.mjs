@@ -259,7 +259,7 @@ const inView = (page, selector) => page.locator(selector).first().evaluate((e) =
 });
 async function openShow(page, id) {
   await page.goto(`${base}/#/shows/${id}`);
-  await page.waitForSelector('#live:has-text("live")');
+  await page.waitForSelector('#live:has-text("live")', { timeout: 60000 });
 }
 
 test('defect 1: feedback appears in view, and a booking gets its own confirmation view', async () => {
