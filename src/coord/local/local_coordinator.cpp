@@ -1,5 +1,7 @@
 #include "coord/local/local_coordinator.hpp"
 
+#include <optional>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -184,12 +186,14 @@ class Sweeper : public std::enable_shared_from_this<Sweeper> {
  public:
   Sweeper(boost::asio::any_io_executor ex, std::chrono::milliseconds every,
           std::vector<std::function<void()>> sweeps)
-      : timer_(ex), every_(every), sweeps_(std::move(sweeps)) {}
+      : every_(every), sweeps_(std::move(sweeps)) {
+    timer_.emplace(ex);
+  }
 
   void arm() {
-    if (stopped_) return;
-    timer_.expires_after(every_);
-    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (stopped_ || !timer_) return;
+    timer_->expires_after(every_);
+    timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self || self->stopped_) return;
       for (const auto& sweep : self->sweeps_) sweep();
@@ -199,11 +203,12 @@ class Sweeper : public std::enable_shared_from_this<Sweeper> {
   // After the timer's I/O thread has stopped (see LocalHoldRegistry::stop).
   void stop() {
     stopped_ = true;
-    timer_.cancel();
+    if (timer_) timer_->cancel();
+    timer_.reset();
   }
 
  private:
-  boost::asio::steady_timer timer_;
+  std::optional<boost::asio::steady_timer> timer_;  // reset by stop(), as the registry's
   std::chrono::milliseconds every_;
   std::vector<std::function<void()>> sweeps_;  // each holds its part weakly
   std::atomic<bool> stopped_{false};

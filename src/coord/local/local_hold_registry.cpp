@@ -6,7 +6,9 @@ namespace boxoffice {
 
 LocalHoldRegistry::LocalHoldRegistry(boost::asio::any_io_executor timer_executor,
                                      LocalHoldRegistryOptions options)
-    : options_(options), timer_(timer_executor) {}
+    : options_(options) {
+  timer_.emplace(timer_executor);
+}
 
 LocalHoldRegistry::~LocalHoldRegistry() = default;
 
@@ -18,13 +20,15 @@ void LocalHoldRegistry::stop() {
   stopped_ = true;
   // Called once the I/O threads have stopped: nothing else touches the timer, and a cancel
   // posted to a stopped context would never run, leaving a wait that outlives the context.
-  timer_.cancel();
+  if (timer_) timer_->cancel();
+  timer_.reset();
 }
 
 void LocalHoldRegistry::arm_timer() {
   if (stopped_) return;
-  timer_.expires_after(options_.sweep_interval);
-  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  if (!timer_) return;
+  timer_->expires_after(options_.sweep_interval);
+  timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->stopped_) return;
     self->sweep();

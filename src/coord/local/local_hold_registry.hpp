@@ -2,6 +2,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -76,7 +77,9 @@ class LocalHoldRegistry final : public HoldRegistry,
   ShardedLru<Id, std::shared_ptr<ShowSlot>> shows_{0};
   std::atomic<std::uint64_t> versions_{1};
   std::vector<ChangeListener> listeners_;
-  boost::asio::steady_timer timer_;
+  // Reset by stop(): suspended requests destroyed with the I/O contexts may hold the registry
+  // past them, and a timer must never outlive its context.
+  std::optional<boost::asio::steady_timer> timer_;
   std::atomic<bool> stopped_{false};
 };
 
