@@ -68,9 +68,11 @@ TEST(LocalHoldRegistryConcurrency, NoSeatInTwoHolds) {
     for (const auto& s : h.seats) EXPECT_TRUE(seats.insert(s).second) << s << " is in two holds";
   EXPECT_GT(out.conflicts.load(), 0);
   EXPECT_EQ(reported.load(), static_cast<int>(seats.size()));
-  reg->stop();
   pool.join();
+  // The registry's contract: stop() once its timer's thread has stopped.
+  timers.stop();
   timers.join();
+  reg->stop();
 }
 
 TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
@@ -90,7 +92,9 @@ TEST(LocalHoldRegistryConcurrency, TimerExpiresHolds) {
   for (int i = 0; i < 100 && freed.load() < 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(freed.load(), 2);
-  reg->stop();
   pool.join();
+  // The registry's contract: stop() once its timer's thread has stopped.
+  timers.stop();
   timers.join();
+  reg->stop();
 }
