@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "domain/hash.hpp"
+
 namespace boxoffice {
 
 std::string_view seat_status_name(SeatStatus s) {
@@ -17,13 +19,8 @@ std::string_view seat_status_name(SeatStatus s) {
 }
 
 std::uint64_t SeatBook::id_hash(std::string_view hold_id) {
-  // FNV-1a: a collision (about 2^-64 per pair) could only turn a 404 into a 409.
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : hold_id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
+  // A collision (about 2^-64 per pair) could only turn a 404 into a 409.
+  return fnv1a(hold_id);
 }
 
 SeatStatus SeatBook::status(std::string_view seat) const {

@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "coord/coordinator.hpp"
+#include "domain/hash.hpp"
+#include "domain/validation.hpp"
 #include "http/bodies.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
@@ -18,11 +20,7 @@ awaitable<std::optional<Response>> auth_limited(Api& api, const Request& req,
                                                 std::string_view email) {
   // The account key is a fixed-size hash of the case-folded address: a client cannot make the
   // limiter store megabyte keys by sending megabyte "emails".
-  std::uint64_t h = 1469598103934665603ULL;
-  for (char c : email) {
-    h ^= static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
-    h *= 1099511628211ULL;
-  }
+  const std::uint64_t h = fnv1a(normalize_email(email));
   char account[32];
   std::snprintf(account, sizeof account, "%016llx", static_cast<unsigned long long>(h));
   std::array<std::string, 2> keys{"auth-ip:" + client_rate_key(req.client_ip),

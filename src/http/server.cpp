@@ -203,7 +203,8 @@ struct Server::Impl {
   }
 
   // A list-valued header sent on several lines means the same as one comma-joined line.
-  static std::string joined(const bhttp::request<bhttp::string_body>& msg, bhttp::field f) {
+  template <class Field>
+  static std::string joined(const bhttp::request<bhttp::string_body>& msg, Field f) {
     std::string out;
     for (auto [it, end] = msg.equal_range(f); it != end; ++it) {
       if (!out.empty()) out += ", ";
@@ -216,11 +217,7 @@ struct Server::Impl {
   // (RFC 9112 6.3, 3.2): anything but a lone final "chunked" Transfer-Encoding, and a missing or
   // repeated Host.
   static std::optional<Error> framing_error(const bhttp::request<bhttp::string_body>& msg) {
-    std::string te;
-    for (auto [it, end] = msg.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
-      if (!te.empty()) te += ',';
-      te += std::string(it->value());
-    }
+    const std::string te = joined(msg, bhttp::field::transfer_encoding);
     switch (classify_transfer_encoding(te)) {
       case TransferCoding::none:
         break;
@@ -259,10 +256,7 @@ struct Server::Impl {
       req.idempotency_key = std::string(it->value());
     }
     // Every X-Forwarded-For line counts: a proxy may add its own line after the client's.
-    for (auto [it, end] = msg.equal_range("X-Forwarded-For"); it != end; ++it) {
-      if (!req.forwarded_for.empty()) req.forwarded_for += ',';
-      req.forwarded_for += std::string(it->value());
-    }
+    req.forwarded_for = joined(msg, std::string_view("X-Forwarded-For"));
     req.accept_encoding = joined(msg, bhttp::field::accept_encoding);
     req.websocket_upgrade = beast::websocket::is_upgrade(msg);
     req.websocket_key = std::string(msg[bhttp::field::sec_websocket_key]);

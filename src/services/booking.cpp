@@ -6,6 +6,7 @@
 
 #include "async/detached_undo.hpp"
 #include "common/cached_body.hpp"
+#include "domain/hash.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
 #include "services/security.hpp"
@@ -13,14 +14,6 @@
 
 namespace boxoffice {
 namespace {
-
-std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 using SteadyClock = std::chrono::steady_clock;
 
