@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   std::optional<std::string> migrate_dir;
   migrate->add_option("--data-dir", migrate_dir,
                       "embedded store location [env: BOXOFFICE_DATA_DIR]");
+  std::optional<std::string> migrate_db;
+  migrate->add_option("--command-db-url", migrate_db,
+                      "PostgreSQL to migrate instead of the embedded store "
+                      "[env: BOXOFFICE_COMMAND_DB_URL]");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -64,7 +68,10 @@ int main(int argc, char** argv) {
       std::cout << boxoffice::http::method_name(r.method) << " " << r.pattern << "\n";
     return 0;
   }
-  if (migrate->parsed()) flags["BOXOFFICE_DATA_DIR"] = migrate_dir;
+  if (migrate->parsed()) {
+    flags["BOXOFFICE_DATA_DIR"] = migrate_dir;
+    flags["BOXOFFICE_COMMAND_DB_URL"] = migrate_db;
+  }
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   auto config = boxoffice::parse_config(gather(flags, switches), cores);
   if (!config) {

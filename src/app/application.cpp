@@ -6,12 +6,14 @@
 #include <iostream>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "app/demo_catalog.hpp"
 #include "async/run_sync.hpp"
 #include "coord/local/local_coordinator.hpp"
+#include "domain/time.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "live/live_hub.hpp"
@@ -21,10 +23,13 @@
 #include "services/booking.hpp"
 #include "services/catalog.hpp"
 #include "services/security.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace boxoffice {
 namespace {
+
+namespace asio = boost::asio;
 
 void raise_file_limit() {
   rlimit lim{};
@@ -35,9 +40,6 @@ void raise_file_limit() {
 }
 
 std::string unsupported_backend(const Config& c) {
-  if (!c.command_db_url.empty())
-    return "BOXOFFICE_COMMAND_DB_URL: the PostgreSQL backend is not available in this build yet; "
-           "unset it to use the embedded store";
   if (!c.redis_url.empty())
     return "BOXOFFICE_REDIS_URL: the Redis coordinator is not available in this build yet; unset "
            "it to use in-process coordination";
@@ -52,11 +54,13 @@ int migrate(const Config& config) {
     return 2;
   }
   try {
-    const int applied = migrate_sqlite(config.data_dir);
+    const int applied = config.command_db_url.empty() ? migrate_sqlite(config.data_dir)
+                                                      : migrate_postgres(config.command_db_url);
     std::cout << "migrations applied: " << applied << "\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "BOXOFFICE_DATA_DIR: " << e.what() << "\n";
+    // The PostgreSQL errors name their setting already.
+    std::cerr << (config.command_db_url.empty() ? "BOXOFFICE_DATA_DIR: " : "") << e.what() << "\n";
     return 1;
   }
 }
@@ -74,8 +78,28 @@ int serve(const Config& config) {
   } log_guard;
 
   std::shared_ptr<Store> store;
+  Metrics::DbLatency db_latency;
   try {
-    store = open_sqlite_store(SqliteOptions{config.data_dir, 2, 4096});
+    if (config.command_db_url.empty()) {
+      store = open_sqlite_store(SqliteOptions{config.data_dir, 2, 4096});
+    } else {
+      PostgresOptions po;
+      po.command_url = config.command_db_url;
+      po.query_url = config.query_db_url;
+      po.max_conns = config.db_max_conns;
+      po.min_conns = config.db_min_conns;
+      po.conn_lifetime = config.db_conn_lifetime;
+      po.idle_timeout = config.db_idle_timeout;
+      po.acquire_timeout = config.db_acquire_timeout;
+      po.query_timeout = config.db_query_timeout;
+      po.command_latency = std::make_shared<LatencyHistogram>();
+      db_latency.emplace_back("command", po.command_latency);
+      if (!po.query_url.empty()) {
+        po.query_latency = std::make_shared<LatencyHistogram>();
+        db_latency.emplace_back("query", po.query_latency);
+      }
+      store = open_postgres_store(po);
+    }
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -87,9 +111,12 @@ int serve(const Config& config) {
     route_names.push_back(std::string(http::method_name(r.method)) + " " + r.pattern);
   auto metrics = std::make_shared<Metrics>(route_names);
   metrics->set_pool_stats([store] {
-    const PoolUsage u = store->pool_usage();
-    return PoolStats{u.in_use, u.idle};
+    std::vector<PoolStats> out;
+    for (const PoolUsage& u : store->pool_usage())
+      out.push_back(PoolStats{u.db, u.in_use, u.idle, u.reachable});
+    return out;
   });
+  metrics->set_db_latency(std::move(db_latency));
 
   http::ServerOptions so;
   so.host = config.listen_host;
@@ -135,6 +162,10 @@ int serve(const Config& config) {
   });
   server->on_shutdown([hub] { hub->close_all(); });
   server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
+  // Idempotency records are kept 24 h (API.md), then purged a batch a minute per instance.
+  server->every(std::chrono::minutes(1), [store, ex = server->executor(0)] {
+    asio::co_spawn(ex, store->purge_expired(now_unix() - 24 * 3600), asio::detached);
+  });
   // Weak references: the metrics outlive the server, the registry's timer must not.
   metrics->set_retained([&booking, weak_hub = std::weak_ptr<live::LiveHub>(hub),
                          weak_local = std::weak_ptr<LocalHoldRegistry>(
@@ -183,7 +214,8 @@ int serve(const Config& config) {
   logging::info("listening",
                 {{"address", config.listen_host + ":" + std::to_string(server->port())},
                  {"threads", std::to_string(config.threads)},
-                 {"store", "sqlite:" + config.data_dir},
+                 {"store", config.command_db_url.empty() ? "sqlite:" + config.data_dir
+                                                         : std::string("postgresql")},
                  {"version", BOXOFFICE_VERSION}});
   server->run(api);
   // The I/O threads have stopped, their contexts still exist: finish the store's queued work

@@ -53,6 +53,10 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_DB_MIN_CONNS", "--db-min-conns", "pool lower bound per instance (default 20)"},
       {"BOXOFFICE_DB_CONN_LIFETIME", "--db-conn-lifetime", "connection recycling age (default 1h)"},
       {"BOXOFFICE_DB_IDLE_TIMEOUT", "--db-idle-timeout", "idle connection timeout (default 30m)"},
+      {"BOXOFFICE_DB_ACQUIRE_TIMEOUT", "--db-acquire-timeout",
+       "longest a request waits for a free database connection before 503 (default 2s)"},
+      {"BOXOFFICE_DB_QUERY_TIMEOUT", "--db-query-timeout",
+       "longest one database statement or transaction may take before 503 (default 5s)"},
       {"BOXOFFICE_REDIS_URL", "--redis-url", "redis://host:port or a comma list of cluster seeds"},
       {"BOXOFFICE_HOLD_TTL", "--hold-ttl", "seat hold length (default 10s)"},
       {"BOXOFFICE_MAX_SEATS_PER_HOLD", "--max-seats-per-hold",
@@ -184,6 +188,8 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     return bad("BOXOFFICE_DB_MIN_CONNS", "must not exceed BOXOFFICE_DB_MAX_CONNS");
   if ((e = duration("BOXOFFICE_DB_CONN_LIFETIME", c.db_conn_lifetime, 1s, 30 * day))) return *e;
   if ((e = duration("BOXOFFICE_DB_IDLE_TIMEOUT", c.db_idle_timeout, 1s, 30 * day))) return *e;
+  if ((e = duration("BOXOFFICE_DB_ACQUIRE_TIMEOUT", c.db_acquire_timeout, 10ms, 10min))) return *e;
+  if ((e = duration("BOXOFFICE_DB_QUERY_TIMEOUT", c.db_query_timeout, 100ms, 10min))) return *e;
   if (const std::string* v = get("BOXOFFICE_REDIS_URL"); v && !v->empty()) {
     for (auto node : split_list(*v)) {
       if (node.rfind("redis://", 0) == 0) node.remove_prefix(8);

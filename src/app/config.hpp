@@ -27,6 +27,8 @@ struct Config {
   int db_min_conns = 20;
   Millis db_conn_lifetime = std::chrono::hours(1);
   Millis db_idle_timeout = std::chrono::minutes(30);
+  Millis db_acquire_timeout = std::chrono::seconds(2);
+  Millis db_query_timeout = std::chrono::seconds(5);
   std::string redis_url;
   Millis hold_ttl = std::chrono::seconds(10);
   int max_seats_per_hold = 10;

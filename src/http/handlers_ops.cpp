@@ -18,9 +18,11 @@ awaitable<Response> readyz(Api& api, Request&) {
     checks["shutdown"] = "shutting down";
     ready = false;
   }
-  auto store = co_await api.store.ping();
-  checks["store"] = store ? "ok" : store.error().detail;
-  ready = ready && store.ok();
+  const std::vector<HealthCheck> health = co_await api.store.health();
+  for (const HealthCheck& h : health) {
+    checks[h.name] = h.state;
+    if (!h.ok && !h.degrades_only) ready = false;
+  }
   if (ready)
     co_return json_of(200, boost::json::object{{"status", "ok"}, {"checks", std::move(checks)}});
   Error e = Error::unavailable("not ready");

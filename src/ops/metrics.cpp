@@ -82,20 +82,39 @@ Metrics::Metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {
   }
 }
 
+void LatencyHistogram::observe(std::chrono::nanoseconds duration) {
+  const double secs = std::chrono::duration<double>(duration).count();
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    if (secs <= kBuckets[i]) {
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(static_cast<std::uint64_t>(duration.count()), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::render(std::string& out, std::string_view name,
+                              std::string_view labels) const {
+  const auto total = count();
+  const std::string prefix = std::string(name) + "_bucket{" + std::string(labels) + ",le=\"";
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+    cumulative += buckets_[b].load(std::memory_order_relaxed);
+    out += prefix + number(kBuckets[b]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += prefix + "+Inf\"} " + std::to_string(total) + "\n";
+  out += std::string(name) + "_sum{" + std::string(labels) + "} " +
+         number(static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9) + "\n";
+  out += std::string(name) + "_count{" + std::string(labels) + "} " + std::to_string(total) + "\n";
+}
+
 void Metrics::request(std::size_t route, int status, std::chrono::nanoseconds duration) {
   if (route >= routes_.size()) route = 0;
   RouteStats& r = route_stats_[route];
   if (status >= 100 && status < 600)
     r.by_status[static_cast<std::size_t>(status - 100)].fetch_add(1, std::memory_order_relaxed);
-  const double secs = std::chrono::duration<double>(duration).count();
-  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    if (secs <= kBuckets[i]) {
-      r.buckets[i].fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
-  }
-  r.count.fetch_add(1, std::memory_order_relaxed);
-  r.sum_ns.fetch_add(static_cast<std::uint64_t>(duration.count()), std::memory_order_relaxed);
+  r.latency.observe(duration);
 }
 
 std::string Metrics::render() const {
@@ -115,21 +134,8 @@ std::string Metrics::render() const {
          "HTTP request latency by route template.");
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const RouteStats& r = route_stats_[i];
-    const auto count = r.count.load(std::memory_order_relaxed);
-    if (count == 0) continue;
-    const std::string& labels = labels_[i];
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < kBuckets.size(); ++b) {
-      cumulative += r.buckets[b].load(std::memory_order_relaxed);
-      out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"" +
-             number(kBuckets[b]) + "\"} " + std::to_string(cumulative) + "\n";
-    }
-    out += "boxoffice_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
-           std::to_string(count) + "\n";
-    out += "boxoffice_http_request_duration_seconds_sum{" + labels + "} " +
-           number(static_cast<double>(r.sum_ns.load(std::memory_order_relaxed)) / 1e9) + "\n";
-    out += "boxoffice_http_request_duration_seconds_count{" + labels + "} " +
-           std::to_string(count) + "\n";
+    if (r.latency.count() == 0) continue;
+    r.latency.render(out, "boxoffice_http_request_duration_seconds", labels_[i]);
   }
   family(out, "boxoffice_holds_total", "counter", "Seat hold attempts and releases by result.");
   for (std::size_t i = 0; i < holds_.size(); ++i)
@@ -155,10 +161,27 @@ std::string Metrics::render() const {
   out += "boxoffice_websockets_open " + std::to_string(websockets_.load()) + "\n";
   family(out, "boxoffice_http_connections_open", "gauge", "Open HTTP connections.");
   out += "boxoffice_http_connections_open " + std::to_string(connections_.load()) + "\n";
-  const PoolStats pool = pool_stats_ ? pool_stats_() : PoolStats{};
-  family(out, "boxoffice_db_pool_connections", "gauge", "Store connections by state.");
-  out += "boxoffice_db_pool_connections{state=\"in_use\"} " + std::to_string(pool.in_use) + "\n";
-  out += "boxoffice_db_pool_connections{state=\"idle\"} " + std::to_string(pool.idle) + "\n";
+  const std::vector<PoolStats> pools = pool_stats_ ? pool_stats_() : std::vector<PoolStats>{};
+  family(out, "boxoffice_db_pool_connections", "gauge", "Store connections by database and state.");
+  for (const PoolStats& p : pools) {
+    const std::string db = "db=\"" + escape_label(p.db) + "\"";
+    out += "boxoffice_db_pool_connections{" + db + ",state=\"in_use\"} " +
+           std::to_string(p.in_use) + "\n";
+    out +=
+        "boxoffice_db_pool_connections{" + db + ",state=\"idle\"} " + std::to_string(p.idle) + "\n";
+  }
+  family(out, "boxoffice_db_reachable", "gauge",
+         "1 when the database answered its last connect, else 0 (the query DB's reads then "
+         "fall back to the command DB).");
+  for (const PoolStats& p : pools)
+    out += "boxoffice_db_reachable{db=\"" + escape_label(p.db) + "\"} " +
+           (p.reachable ? "1" : "0") + "\n";
+  if (!db_latency_.empty()) {
+    family(out, "boxoffice_db_query_duration_seconds", "histogram",
+           "Time from taking a connection to the end of a unit of database work.");
+    for (const auto& [db, h] : db_latency_)
+      h->render(out, "boxoffice_db_query_duration_seconds", "db=\"" + escape_label(db) + "\"");
+  }
   if (retained_) {
     family(out, "boxoffice_retained", "gauge",
            "State kept in memory, by part (entries, or bytes for *_bytes).");

@@ -29,15 +29,30 @@ enum class BookingResult {
 enum class CacheName { seat_map, catalog, count_ };
 
 struct PoolStats {
+  std::string db;  // label value: embedded, command, query
   std::int64_t in_use = 0;
   std::int64_t idle = 0;
+  bool reachable = true;
+};
+
+// A Prometheus histogram of durations; observe() is a few relaxed atomic increments.
+class LatencyHistogram {
+ public:
+  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  void observe(std::chrono::nanoseconds duration);
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // Appends the _bucket, _sum and _count lines of `name` with `labels` (no braces).
+  void render(std::string& out, std::string_view name, std::string_view labels) const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_ns_{0};
 };
 
 class Metrics {
  public:
-  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-
   // Route 0 is reserved for requests that matched no route.
   explicit Metrics(std::vector<std::string> routes);
 
@@ -59,7 +74,11 @@ class Metrics {
   void websocket_closed() { websockets_.fetch_sub(1, std::memory_order_relaxed); }
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
-  void set_pool_stats(std::function<PoolStats()> fn) { pool_stats_ = std::move(fn); }
+  void set_pool_stats(std::function<std::vector<PoolStats>()> fn) { pool_stats_ = std::move(fn); }
+  // Query latency per database (label value -> histogram), rendered as
+  // boxoffice_db_query_duration_seconds.
+  using DbLatency = std::vector<std::pair<std::string, std::shared_ptr<LatencyHistogram>>>;
+  void set_db_latency(DbLatency latency) { db_latency_ = std::move(latency); }
   // What the server keeps in memory, by part (entries or bytes): the soak benchmark and the
   // tests watch these stay bounded.
   using Retained = std::vector<std::pair<std::string, double>>;
@@ -76,9 +95,7 @@ class Metrics {
  private:
   struct RouteStats {
     std::array<std::atomic<std::uint64_t>, 500> by_status{};  // index: status - 100
-    std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};
-    std::atomic<std::uint64_t> count{0};
-    std::atomic<std::uint64_t> sum_ns{0};
+    LatencyHistogram latency;
   };
   std::vector<std::string> routes_;
   std::vector<std::string> labels_;  // route="...",method="..." per route, built once
@@ -91,7 +108,8 @@ class Metrics {
   std::atomic<std::uint64_t> rate_limited_{0};
   std::atomic<std::int64_t> websockets_{0};
   std::atomic<std::int64_t> connections_{0};
-  std::function<PoolStats()> pool_stats_;
+  std::function<std::vector<PoolStats>()> pool_stats_;
+  DbLatency db_latency_;
   std::function<Retained()> retained_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -1,5 +1,6 @@
 #pragma once
-// The store port: the durable truth. Backends: sqlite/ (embedded) and, later, postgres/.
+// The store port: the durable truth. Backends: sqlite/ (embedded) and postgres/ (a command DB
+// for writes and read-your-writes reads, a query DB replica for the public catalog lists).
 // Every call is asynchronous and never blocks the caller's I/O thread. A failing backend
 // answers Error::unavailable (503); rule violations answer their own typed errors.
 #include <cstdint>
@@ -75,18 +76,34 @@ struct CancelOutcome {
 };
 
 struct PoolUsage {
+  std::string db;  // "embedded", "command" or "query"
   std::int64_t in_use = 0;
   std::int64_t idle = 0;
+  bool reachable = true;  // the last connect succeeded
+};
+
+// One line of /readyz: a database the backend depends on and whether it answers.
+struct HealthCheck {
+  std::string name;   // "store", "command_db", "query_db"
+  std::string state;  // "ok" or why not
+  bool ok = false;
+  // A failing check that does not make the instance unready (the query DB, whose reads fall
+  // back to the command DB).
+  bool degrades_only = false;
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Connections in use and idle right now, for the metrics.
-  virtual PoolUsage pool_usage() const = 0;
+  // Connections in use and idle right now, per database, for the metrics.
+  virtual std::vector<PoolUsage> pool_usage() const = 0;
 
-  virtual asio::awaitable<Status> ping() = 0;
+  // Asks every database the backend uses, each within a bounded time.
+  virtual asio::awaitable<std::vector<HealthCheck>> health() = 0;
+  // Forgets idempotency records created before `idempotency_before` and expired sessions, a
+  // bounded number per call (called every minute).
+  virtual asio::awaitable<Status> purge_expired(UnixSeconds idempotency_before) = 0;
   // Finishes or fails every call in flight and stops the backend's threads; called while the
   // I/O contexts that await those calls still exist (before the server is destroyed).
   virtual void stop() = 0;

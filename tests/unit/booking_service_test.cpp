@@ -32,9 +32,12 @@ class ScriptedStore final : public Store {
   std::map<std::pair<Id, std::string>, IdempotencyRecord> keys;
   std::map<Id, Booking> bookings;
 
-  PoolUsage pool_usage() const override { return {}; }
+  std::vector<PoolUsage> pool_usage() const override { return {}; }
   void stop() override {}
-  asio::awaitable<Status> ping() override { co_return ok_status(); }
+  asio::awaitable<std::vector<HealthCheck>> health() override {
+    co_return std::vector<HealthCheck>{};
+  }
+  asio::awaitable<Status> purge_expired(UnixSeconds) override { co_return ok_status(); }
   asio::awaitable<Result<User>> create_user(NewUser) override { co_return down(); }
   asio::awaitable<Result<User>> ensure_admin(NewUser) override { co_return down(); }
   asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string) override {

@@ -103,6 +103,10 @@ CREATE INDEX shows_movie_start ON shows(movie_id, starts_at);
 CREATE INDEX shows_theater_start ON shows(theater_id, starts_at);
 CREATE INDEX shows_day_start ON shows(local_day, starts_at);
 )sql"},
+      // Idempotency records are purged after 24 h (Store::purge_expired), by age.
+      {5, "idempotency records expire", R"sql(
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+)sql"},
   };
   return migrations;
 }

@@ -18,6 +18,7 @@
 #include "domain/validation.hpp"
 #include "ops/log.hpp"
 #include "store/migrations/sqlite_migrations.hpp"
+#include "store/row_codec.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/write_queue.hpp"
 #include "tz/zone.hpp"
@@ -28,20 +29,10 @@ namespace {
 namespace json = boost::json;
 using sqlite::Connection;
 using sqlite::Statement;
+using namespace codec;
 
 std::string db_path(const std::string& dir) {
   return (std::filesystem::path(dir) / "boxoffice.db").string();
-}
-
-// The local calendar day of instant t in zone `zone`. A zone the system no longer knows (tzdata
-// dropped it) counts as UTC rather than failing the show: theaters are checked when created.
-std::int64_t local_day_in(std::string_view zone, std::int64_t t) noexcept {
-  try {
-    if (auto z = tz::load_zone(zone)) return tz::local_day(*z, t);
-  } catch (...) {
-    // Out of memory while loading: fall through to UTC.
-  }
-  return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
 // Functions the migrations' SQL calls; defined on the writing connection before they run.
@@ -78,55 +69,6 @@ int apply_migrations(Connection& db) {
   return applied;
 }
 
-Role parse_role(const std::string& s) {
-  return s == "admin" ? Role::admin : Role::customer;
-}
-
-std::string to_json_strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return json::serialize(a);
-}
-
-std::vector<std::string> from_json_strings(const std::string& text) {
-  std::vector<std::string> out;
-  const json::value parsed = json::parse(text);  // must outlive the loop
-  for (const auto& v : parsed.as_array()) out.emplace_back(v.as_string());
-  return out;
-}
-
-std::string rows_to_json(const std::vector<SeatRow>& rows) {
-  json::array a;
-  for (const auto& r : rows)
-    a.push_back(json::object{{"row", r.row}, {"seats", r.seats}, {"category", r.category}});
-  return json::serialize(a);
-}
-
-std::vector<SeatRow> rows_from_json(const std::string& text) {
-  std::vector<SeatRow> rows;
-  const json::value parsed = json::parse(text);
-  for (const auto& v : parsed.as_array()) {
-    const auto& o = v.as_object();
-    rows.push_back({std::string(o.at("row").as_string()),
-                    static_cast<int>(o.at("seats").as_int64()),
-                    std::string(o.at("category").as_string())});
-  }
-  return rows;
-}
-
-std::string prices_to_json(const PriceTable& p) {
-  json::object o;
-  for (const auto& [k, v] : p) o[k] = v;
-  return json::serialize(o);
-}
-
-PriceTable prices_from_json(const std::string& text) {
-  PriceTable p;
-  const json::value parsed = json::parse(text);
-  for (const auto& kv : parsed.as_object()) p[std::string(kv.key())] = kv.value().as_int64();
-  return p;
-}
-
 constexpr const char* kUserColumns = "SELECT id, email, name, role, password_hash FROM users ";
 
 UserRecord read_user(const Statement& q) {
@@ -136,7 +78,7 @@ UserRecord read_user(const Statement& q) {
 Movie read_movie(const Statement& q) {
   return Movie{q.int64(0), q.text(1),
                q.text(2),  static_cast<int>(q.int64(3)),
-               q.text(4),  from_json_strings(q.text(5))};
+               q.text(4),  strings_from_json(q.text(5))};
 }
 
 #define BOXOFFICE_SHOW_COLUMNS                                                              \
@@ -185,7 +127,7 @@ Booking read_booking(const Statement& q) {
   b.id = q.int64(0);
   b.user_id = q.int64(1);
   b.show_id = q.int64(2);
-  b.seats = from_json_strings(q.text(3));
+  b.seats = strings_from_json(q.text(3));
   b.total_cents = q.int64(4);
   b.currency = q.text(5);
   b.status = q.text(6) == "cancelled" ? BookingStatus::cancelled : BookingStatus::confirmed;
@@ -229,17 +171,6 @@ std::optional<Booking> load_booking(Connection& db, Id id) {
   q.bind_all(id);
   if (!q.step()) return std::nullopt;
   return read_booking(q);
-}
-
-template <class T>
-Page<T> finish_page(std::vector<T> items, int limit) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > limit) {
-    items.resize(static_cast<std::size_t>(limit));
-    page.next_after = items.back().id;
-  }
-  page.items = std::move(items);
-  return page;
 }
 
 // An exclusive lock on a file beside the database for the life of the process: two servers on
@@ -334,15 +265,36 @@ class SqliteStore final : public Store {
         });
   }
 
-  PoolUsage pool_usage() const override {
+  std::vector<PoolUsage> pool_usage() const override {
     std::lock_guard lock(pool_mutex_);
     const auto idle = static_cast<std::int64_t>(reader_conns_.size());
-    return PoolUsage{std::max<std::int64_t>(0, readers_count_ - idle) + 1, idle};  // + the writer
+    return {PoolUsage{"embedded", std::max<std::int64_t>(0, readers_count_ - idle) + 1, idle,
+                      true}};  // + the writer
   }
 
-  asio::awaitable<Status> ping() override {
-    return read<Unit>([](Connection& db) -> Status {
+  asio::awaitable<std::vector<HealthCheck>> health() override {
+    auto select_one = [](Connection& db) -> Status {
       db.prepare("SELECT 1").run();
+      return ok_status();
+    };
+    auto ping = co_await read<Unit>(select_one);
+    std::vector<HealthCheck> checks;
+    checks.push_back(HealthCheck{"store", ping ? "ok" : ping.error().detail, ping.ok(), false});
+    co_return checks;
+  }
+
+  asio::awaitable<Status> purge_expired(UnixSeconds idempotency_before) override {
+    return write<Unit>([idempotency_before](Connection& db) -> Status {
+      db.prepare(
+            "DELETE FROM idempotency_keys WHERE (user_id, key) IN (SELECT user_id, key FROM "
+            "idempotency_keys WHERE created_at < ? LIMIT 1000)")
+          .bind_all(idempotency_before)
+          .run();
+      db.prepare(
+            "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE "
+            "expires_at < ? LIMIT 1000)")
+          .bind_all(now_unix())
+          .run();
       return ok_status();
     });
   }
@@ -439,7 +391,7 @@ class SqliteStore final : public Store {
       db.prepare(
             "INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, "
             "?, ?, ?, ?)")
-          .bind_all(m.title, m.description, m.duration_minutes, m.rating, to_json_strings(m.genres))
+          .bind_all(m.title, m.description, m.duration_minutes, m.rating, strings_to_json(m.genres))
           .run();
       m.id = db.last_insert_id();
       return m;
@@ -459,7 +411,7 @@ class SqliteStore final : public Store {
             "UPDATE movies SET title = ?, description = ?, duration_minutes = ?, rating = ?, "
             "genres = ? WHERE id = ?")
           .bind_all(m->title, m->description, m->duration_minutes, m->rating,
-                    to_json_strings(m->genres), id)
+                    strings_to_json(m->genres), id)
           .run();
       return *m;
     });
@@ -660,7 +612,7 @@ class SqliteStore final : public Store {
             "INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, "
             "created_at) "
             "VALUES (?, ?, ?, ?, ?, 'confirmed', ?)")
-          .bind_all(b.user_id, b.show_id, to_json_strings(b.seats), b.total_cents, b.currency,
+          .bind_all(b.user_id, b.show_id, strings_to_json(b.seats), b.total_cents, b.currency,
                     b.created_at)
           .run();
       b.id = db.last_insert_id();
