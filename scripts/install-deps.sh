@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libsodium-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libpq-dev libhiredis-dev zlib1g-dev
+  postgresql-15 postgresql-contrib pgbouncer redis-server redis-tools
   clang-14 libclang-rt-14-dev clang-format
   chromium nginx-light
   python3 python3-pytest python3-requests python3-websocket python3-yaml python3-jsonschema
@@ -22,6 +23,18 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
+  # PostgreSQL, PgBouncer and Redis are for the tests, which start their own on loopback in
+  # temporary folders (tests/harness/pg_cluster.py). Their packages would start system services
+  # and create a default cluster ("15/main" on port 5432): a policy-rc.d that refuses every
+  # service start stands for the install (as in Docker images; without systemd a start could
+  # fail the install), and postgresql-common is told not to create that cluster.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/boxoffice-no-main-cluster.conf >/dev/null
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else

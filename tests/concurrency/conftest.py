@@ -5,4 +5,4 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 
 from boxoffice_harness import *  # noqa: E402,F401,F403  (fixtures and helpers for the tests)
-from boxoffice_harness import admin, server  # noqa: E402,F401  (pytest finds fixtures by name)
+from boxoffice_harness import admin, pg_cluster, server  # noqa: E402,F401  (pytest finds fixtures by name)

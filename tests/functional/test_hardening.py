@@ -14,7 +14,7 @@ import pytest
 import requests
 import websocket
 
-from conftest import BIN, Server, assert_problem, free_port, login_admin, make_show, register
+from conftest import BIN, Server, assert_problem, embedded_only, free_port, login_admin, make_show, register
 
 
 def retained(server):
@@ -179,13 +179,19 @@ def test_no_new_watchers_while_draining():
         s.cleanup()
 
 
-def test_second_server_on_the_same_port_or_data_dir_fails(server):
+def test_second_server_on_the_same_port_fails(server):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     r = subprocess.run([BIN, "serve", "--listen", f"127.0.0.1:{server.port}", "--data-dir", "/tmp/boxoffice-other-" + str(os.getpid())],
                        env=env, capture_output=True, text=True, timeout=20)
     assert r.returncode != 0
     assert "BOXOFFICE_LISTEN" in r.stderr and "in use" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+
+
+@embedded_only  # the embedded store's lock file in the data directory
+def test_second_server_on_the_same_data_dir_fails(server):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     r = subprocess.run([BIN, "serve", "--listen", f"127.0.0.1:{free_port()}", "--data-dir", server.data_dir],
                        env=env, capture_output=True, text=True, timeout=20)
     assert r.returncode != 0

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BIN, Client, Server, assert_problem
+from conftest import BIN, Client, Server, assert_problem, embedded_only
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 ROWS = [{"row": "A", "seats": 4, "category": "standard"}]
@@ -281,6 +281,7 @@ def test_show_lists_are_ordered_by_start_then_id_across_pages(server, admin):
     assert_problem(requests.get(f"{server.url}/api/v1/shows?cursor=bm90LWEtY3Vyc29y"), 400)
 
 
+@embedded_only  # rewrites the SQLite file to an older schema, then starts a server on it
 def test_migration_gives_existing_shows_their_zone_and_local_day(tmp_path):
     """A database at version 3 (theaters had a time zone column, shows had none) is brought to
     version 4: each existing show gets its theater's zone and its local day, computed from tzdata."""

@@ -1,19 +1,124 @@
 """Black-box harness: runs the real boxoffice binary on a free loopback port with a temporary
-data directory, and talks to it over HTTP only."""
+data directory, and talks to it over HTTP only.
+
+The same suites run over each storage backend, chosen by BOXOFFICE_TEST_BACKEND:
+
+  embedded  (default) the server's own store in its data directory
+  postgres  a PostgreSQL primary and streaming replica behind two PgBouncers (pg_cluster.py),
+            started once per test session; each Server gets a database of its own
+"""
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
 import pytest
 import requests
 
+from pg_cluster import PgCluster
+
 BIN = os.environ.get("BOXOFFICE_BIN", os.path.join(os.path.dirname(__file__), "../../build/release/boxoffice"))
 ADMIN = ("admin@boxoffice.test", "admin-password")
+
+
+class Backend:
+    """Where a Server keeps its data: the environment it adds for each server, and any state it
+    holds per data directory. The base has none: the server uses its data directory only."""
+    name = None
+
+    def server_env(self, data_dir):
+        """Environment for a server on `data_dir`; the same data_dir gives the same data."""
+        return {}
+
+    def release(self, data_dir):
+        """The Server that owned `data_dir` is done with it for good (its folder is removed)."""
+
+    def pg_cluster(self):
+        """The PgCluster behind this backend, if any."""
+        return None
+
+
+class EmbeddedBackend(Backend):
+    """Today's store: everything in BOXOFFICE_DATA_DIR."""
+    name = "embedded"
+
+
+class PostgresBackend(Backend):
+    """One PgCluster for the whole session, started on first use and stopped at exit. A server's
+    database is remembered in its data directory, so a restart (or another Server on the same
+    data_dir) finds its data again, as with the embedded store."""
+    name = "postgres"
+    MARKER = "harness-backend.json"
+
+    def __init__(self):
+        self._cluster = None
+        self._failure = None
+        self._lock = threading.Lock()
+
+    def pg_cluster(self):
+        with self._lock:
+            if self._failure:  # one failed start is enough: don't retry for every server
+                raise RuntimeError(f"the PostgreSQL test cluster did not start: {self._failure}")
+            if self._cluster is None:
+                try:  # the cluster stops itself at exit
+                    self._cluster = PgCluster().start()
+                except Exception as e:
+                    self._failure = e
+                    raise
+            return self._cluster
+
+    def database(self, data_dir):
+        """The database of `data_dir`, created on first use."""
+        cluster = self.pg_cluster()
+        marker = os.path.join(data_dir, self.MARKER)
+        try:
+            with open(marker) as f:
+                known = json.load(f)
+            # A marker from an earlier session names a cluster that is gone.
+            if known.get("cluster") == cluster.base and known.get("database"):
+                return known["database"]
+        except (OSError, ValueError):
+            pass
+        db = cluster.create_database()
+        with open(marker, "w") as f:
+            json.dump({"cluster": cluster.base, "database": db}, f)
+        return db
+
+    def server_env(self, data_dir):
+        db = self.database(data_dir)
+        cluster = self.pg_cluster()
+        return {"BOXOFFICE_COMMAND_DB_URL": cluster.command_url(db),
+                "BOXOFFICE_QUERY_DB_URL": cluster.query_url(db)}
+
+    def release(self, data_dir):
+        # Dropping it also closes the bouncers' pooled connections to it, which would otherwise
+        # sit idle for server_idle_timeout and add up over a session's worth of servers.
+        if self._cluster is None:
+            return
+        try:
+            with open(os.path.join(data_dir, self.MARKER)) as f:
+                known = json.load(f)
+            if known.get("cluster") == self._cluster.base:
+                self._cluster.drop_database(known["database"])
+        except (OSError, ValueError, RuntimeError):
+            pass  # no database, or the primary is down: it goes with the cluster
+
+
+# Adding a backend is adding a class above and a line here.
+BACKENDS = {cls.name: cls for cls in (EmbeddedBackend, PostgresBackend)}
+BACKEND = os.environ.get("BOXOFFICE_TEST_BACKEND", "embedded")
+if BACKEND not in BACKENDS:
+    raise RuntimeError(f"BOXOFFICE_TEST_BACKEND={BACKEND!r}: expected one of {', '.join(BACKENDS)}")
+backend = BACKENDS[BACKEND]()
+
+# For the few tests that are about the embedded store itself (its file lock, its SQLite file).
+embedded_only = pytest.mark.skipif(BACKEND != "embedded", reason=f"about the embedded store; backend is {BACKEND}")
 
 
 def free_port():
@@ -49,6 +154,7 @@ class Server:
             "BOXOFFICE_RATE_LIMIT_PER_MIN": "100000000",
             "BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN": "100000000",
         })
+        env.update(backend.server_env(self.data_dir))
         env.update(self.env)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "serve", *self.args], env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -83,6 +189,7 @@ class Server:
     def cleanup(self):
         self.stop()
         if self.own_dir:
+            backend.release(self.data_dir)
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -175,3 +282,12 @@ def server():
 @pytest.fixture(scope="module")
 def admin(server):
     return login_admin(server.url)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The session's PgCluster (pg_cluster.py), for tests of the PostgreSQL backends only."""
+    cluster = backend.pg_cluster()
+    if cluster is None:
+        pytest.skip(f"needs a PostgreSQL backend (BOXOFFICE_TEST_BACKEND=postgres); backend is {BACKEND}")
+    return cluster
