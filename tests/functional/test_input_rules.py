@@ -284,17 +284,18 @@ def test_show_lists_are_ordered_by_start_then_id_across_pages(server, admin):
 @embedded_only  # rewrites the SQLite file to an older schema, then starts a server on it
 def test_migration_gives_existing_shows_their_zone_and_local_day(tmp_path):
     """A database at version 3 (theaters had a time zone column, shows had none) is brought to
-    version 4: each existing show gets its theater's zone and its local day, computed from tzdata."""
+    the current version: each existing show gets its theater's zone and its local day, computed from tzdata."""
     data = tmp_path / "db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
     assert subprocess.run([BIN, "migrate", "--data-dir", str(data)], env=env, capture_output=True, timeout=30).returncode == 0
     db = sqlite3.connect(data / "boxoffice.db")
     # Back to version 3, then the rows an older server could have written.
     db.executescript("""
+        DROP INDEX idempotency_keys_created;
         DROP INDEX shows_movie_start; DROP INDEX shows_theater_start; DROP INDEX shows_day_start;
         ALTER TABLE shows DROP COLUMN local_day; ALTER TABLE shows DROP COLUMN timezone;
         CREATE INDEX shows_movie ON shows(movie_id); CREATE INDEX shows_theater ON shows(theater_id);
-        DELETE FROM schema_migrations WHERE version = 4;
+        DELETE FROM schema_migrations WHERE version >= 4;
         INSERT INTO movies (id, title, description, duration_minutes, rating, genres) VALUES (1, 'Old', '', 90, 'PG', '[]');
         INSERT INTO theaters (id, name, city, timezone) VALUES (1, 'Old Berlin', 'Berlin', 'Europe/Berlin'), (2, 'Old UTC', 'X', 'UTC');
         INSERT INTO screens (id, theater_id, name, rows_json, seat_count)
