@@ -241,11 +241,15 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       co_await c.query("SELECT 1");
       co_return Unit{};
     };
-    auto command = co_await run<Unit>(Db::command, select_one, true, Route::command_only);
+    // Readiness answers within a probe's patience, whatever the query timeout.
+    const auto patience =
+        std::min<std::chrono::milliseconds>(options_.query_timeout, std::chrono::seconds(2));
+    auto command = co_await run<Unit>(Db::command, select_one, true, Route::command_only, patience);
     checks.push_back(
         HealthCheck{"command_db", command ? "ok" : command.error().detail, command.ok(), false});
     if (query_) {
-      auto query = co_await run<Unit>(Db::catalog_list, select_one, true, Route::query_only);
+      auto query =
+          co_await run<Unit>(Db::catalog_list, select_one, true, Route::query_only, patience);
       checks.push_back(HealthCheck{
           "query_db",
           query ? "ok" : query.error().detail + "; catalog lists are read from the command DB",
@@ -741,10 +745,13 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   // caller on its own executor. Not a coroutine: the Work is moved into execute()'s frame.
   template <class T>
   asio::awaitable<Result<T>> run(Db db, Work<T> work, bool idempotent,
-                                 Route route = Route::automatic) {
-    auto start = [self = shared_from_this(), db, route, idempotent,
+                                 Route route = Route::automatic,
+                                 std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    auto start = [self = shared_from_this(), db, route, idempotent, timeout,
                   work = std::move(work)](Deliver<Result<T>> deliver) mutable {
-      asio::co_spawn(self->ctx_, self->execute<T>(db, std::move(work), idempotent, route),
+      asio::co_spawn(self->ctx_,
+                     self->execute<T>(db, std::move(work), idempotent, route,
+                                      timeout.value_or(self->options_.query_timeout)),
                      [deliver = std::move(deliver)](std::exception_ptr e, Result<T> r) {
                        if (e) {
                          deliver(Error::internal("the database call failed"));
@@ -773,7 +780,8 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   }
 
   template <class T>
-  asio::awaitable<Result<T>> execute(Db db, Work<T> work, bool idempotent, Route route) {
+  asio::awaitable<Result<T>> execute(Db db, Work<T> work, bool idempotent, Route route,
+                                     std::chrono::milliseconds timeout) {
     InFlight in_flight(in_flight_);
     pg::Pool* pool = pool_for(db, route);
     for (int attempt = 0;; ++attempt) {
@@ -796,7 +804,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
         co_return *refused;
       }
       const auto started = Clock::now();
-      c->set_deadline(started + options_.query_timeout);
+      c->set_deadline(started + timeout);
       std::optional<PgError> error;
       Result<T> result;
       try {
@@ -812,7 +820,12 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       if (!error) co_return result;
       if (error->kind() == ErrorKind::retry && attempt < 3) continue;
       // A dead connection: read-only or repeatable work runs once more on a fresh one.
-      if (error->kind() == ErrorKind::dead && idempotent && attempt == 0) continue;
+      // A dead connection that failed at once (closed by a restart, a recycled PgBouncer
+      // connection) is worth one more try; one that used up its deadline is not: the request
+      // would wait twice as long for the same answer.
+      if (error->kind() == ErrorKind::dead && idempotent && attempt == 0 &&
+          Clock::now() - started < timeout / 2)
+        continue;
       co_return failure_of(*pool, *error);
     }
   }
