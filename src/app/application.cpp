@@ -160,6 +160,8 @@ int serve(const Config& config) {
   coord.holds->on_changes([hub](Id show_id, const std::vector<SeatChange>& changes) {
     hub->publish(show_id, changes);
   });
+  // Changes that may have been missed (a Redis failover): watchers get a fresh snapshot.
+  coord.holds->on_resync([hub](Id show_id) { hub->resync(show_id); });
   server->on_shutdown([hub] { hub->close_all(); });
   server->every(std::chrono::seconds(5), [&booking] { booking.sweep(); });
   // Idempotency records are kept 24 h (API.md), then purged a batch a minute per instance.
@@ -187,7 +189,8 @@ int serve(const Config& config) {
                 *coord.rate_limiter,
                 config.rate_limit_per_min,
                 config.auth_rate_limit_per_min,
-                *hub};
+                *hub,
+                coord};
 
   try {
     if (!config.admin_email.empty()) {

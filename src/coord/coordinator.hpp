@@ -66,6 +66,13 @@ class HoldRegistry {
   // are added before serving starts and must not block: they run under the show's lock.
   using ChangeListener = std::function<void(Id show_id, const std::vector<SeatChange>& changes)>;
   virtual void on_changes(ChangeListener listener) = 0;
+  // This instance receives the show's changes (through on_changes) while the returned handle
+  // lives. Returns once that is in place, so a snapshot read afterwards misses nothing.
+  virtual asio::awaitable<std::shared_ptr<void>> watch(Id show_id) = 0;
+  // Changes of a show may have been missed (a subscription was lost and made again after a
+  // failover): whoever shows the seats should read them afresh.
+  using ResyncListener = std::function<void(Id show_id)>;
+  virtual void on_resync(ResyncListener listener) = 0;
 };
 
 // Byte cache with TTLs and namespace generations (bumping a generation invalidates every
@@ -118,6 +125,8 @@ struct Coordinator {
   // Stops the backend's timers and connections; called after the server's threads have
   // stopped and before its I/O contexts are destroyed.
   std::function<void()> stop;
+  // The backend's own readiness (empty: nothing beyond this process, as in-process).
+  std::function<asio::awaitable<std::vector<HealthCheck>>()> health;
 };
 
 }  // namespace boxoffice

@@ -15,6 +15,7 @@ class BookingService;
 class Metrics;
 class Store;
 class RateLimiter;
+struct Coordinator;
 }  // namespace boxoffice
 
 namespace boxoffice::live {
@@ -34,6 +35,7 @@ struct Api {
   std::int64_t rate_limit_per_min;
   std::int64_t auth_rate_limit_per_min;  // sign-in and registration, per client and per account
   live::LiveHub& hub;
+  const Coordinator& coordinator;
 };
 
 // Every route the server answers, API and operations alike.

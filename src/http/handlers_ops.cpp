@@ -1,3 +1,4 @@
+#include "coord/coordinator.hpp"
 #include "http/assets.hpp"
 #include "http/handler_support.hpp"
 #include "http/handlers.hpp"
@@ -18,7 +19,11 @@ awaitable<Response> readyz(Api& api, Request&) {
     checks["shutdown"] = "shutting down";
     ready = false;
   }
-  const std::vector<HealthCheck> health = co_await api.store.health();
+  std::vector<HealthCheck> health = co_await api.store.health();
+  if (api.coordinator.health) {
+    std::vector<HealthCheck> more = co_await api.coordinator.health();
+    health.insert(health.end(), more.begin(), more.end());
+  }
   for (const HealthCheck& h : health) {
     checks[h.name] = h.state;
     if (!h.ok && !h.degrades_only) ready = false;

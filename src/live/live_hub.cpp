@@ -86,6 +86,18 @@ void LiveHub::unsubscribe(Id show_id, const Subscriber* s) {
   });
 }
 
+void LiveHub::resync(Id show_id) {
+  std::vector<std::shared_ptr<Subscriber>> watchers;
+  const std::shared_ptr<Channel> c = channel(show_id);
+  if (!c) return;
+  {
+    std::lock_guard lock(c->mutex);
+    for (const auto& [raw, w] : c->subscribers)
+      if (auto s = w.lock()) watchers.push_back(std::move(s));  // released after the lock
+  }
+  for (const auto& s : watchers) s->resync();
+}
+
 void LiveHub::close_all() {
   std::vector<std::shared_ptr<Subscriber>> all;
   channels_.for_each([&](Id, const std::shared_ptr<Channel>& c) {

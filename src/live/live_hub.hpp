@@ -23,6 +23,8 @@ class Subscriber {
   // Both are called from any thread and must not block.
   virtual void deliver(const Bytes& frame) = 0;
   virtual void going_away() = 0;
+  // Changes may have been missed: send a fresh snapshot.
+  virtual void resync() = 0;
 };
 
 class LiveHub : public std::enable_shared_from_this<LiveHub> {
@@ -34,6 +36,8 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
 
   // Keeps the subscription while the returned handle lives.
   std::shared_ptr<void> subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber);
+  // Every subscriber of the show is asked to send a fresh snapshot.
+  void resync(Id show_id);
   // Shutdown: every subscriber is told to close with 1001.
   void close_all();
   std::size_t subscriber_count() const { return subscribers_.load(); }

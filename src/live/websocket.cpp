@@ -1,6 +1,7 @@
 #include "live/websocket.hpp"
 
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "coord/coordinator.hpp"
 #include "http/api.hpp"
 #include "live/live_hub.hpp"
 #include "ops/log.hpp"
@@ -61,6 +63,14 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     });
   }
 
+  void resync() override {
+    {
+      std::lock_guard lock(mutex_);
+      resync_ = true;
+    }
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->wake_.cancel(); });
+  }
+
   void going_away() override {
     {
       std::lock_guard lock(mutex_);
@@ -91,8 +101,12 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     auto [aec] = co_await ws_.async_accept(req, use_tuple);
     if (aec) co_return false;
     metrics_ = &api.metrics;
+    api_ = &api;
+    show_id_ = show_id;
     api.metrics.websocket_opened();
-    // Subscribe first, then snapshot: no change can fall between the two.
+    // Subscribe first (this instance to the show's changes, then this socket to the hub), then
+    // snapshot: no change can fall between the two.
+    watch_ = co_await api.coordinator.holds->watch(show_id);
     subscription_ = api.hub.subscribe(show_id, shared_from_this());
     ws_.text(true);
     co_return co_await send_snapshot(show_id, api);
@@ -118,11 +132,12 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   asio::awaitable<void> write_loop() {
     for (;;) {
       Bytes frame;
-      bool overflow = false, away = false;
+      bool overflow = false, away = false, resync = false;
       {
         std::lock_guard lock(mutex_);
         overflow = overflow_;
         away = going_away_;
+        resync = std::exchange(resync_, false);
         if (!overflow && !away && head_ < queue_.size()) frame = std::move(queue_[head_++]);
         if (head_ == queue_.size()) {
           queue_.clear();
@@ -134,6 +149,16 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
         co_await close_with(overflow ? websocket::close_code::policy_error
                                      : websocket::close_code::going_away);
         break;
+      }
+      if (resync) {
+        // Frames queued before it are older than the snapshot: it supersedes them.
+        {
+          std::lock_guard lock(mutex_);
+          queue_.clear();
+          head_ = 0;
+        }
+        if (!co_await send_snapshot(show_id_, *api_)) break;
+        continue;
       }
       if (!frame) {
         co_await wake_.async_wait(use_tuple);
@@ -147,6 +172,7 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     finished_ = true;
     queue_.clear();
     subscription_.reset();
+    watch_.reset();
   }
 
  private:
@@ -198,8 +224,12 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   std::size_t head_ = 0;
   bool overflow_ = false;
   bool going_away_ = false;
+  bool resync_ = false;
   bool finished_ = false;
-  bool reader_done_ = false;  // only touched on this session's executor
+  http::Api* api_ = nullptr;
+  Id show_id_ = 0;
+  std::shared_ptr<void> watch_;  // keeps this instance subscribed to the show's changes
+  bool reader_done_ = false;     // only touched on this session's executor
   std::shared_ptr<void> subscription_;
   Metrics* metrics_ = nullptr;
 };

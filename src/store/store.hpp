@@ -82,16 +82,6 @@ struct PoolUsage {
   bool reachable = true;  // the last connect succeeded
 };
 
-// One line of /readyz: a database the backend depends on and whether it answers.
-struct HealthCheck {
-  std::string name;   // "store", "command_db", "query_db"
-  std::string state;  // "ok" or why not
-  bool ok = false;
-  // A failing check that does not make the instance unready (the query DB, whose reads fall
-  // back to the command DB).
-  bool degrades_only = false;
-};
-
 class Store {
  public:
   virtual ~Store() = default;

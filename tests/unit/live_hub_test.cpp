@@ -21,9 +21,11 @@ class Recorder final : public live::Subscriber {
     frames.push_back(*frame);
   }
   void going_away() override { away = true; }
+  void resync() override { ++resyncs; }
   std::mutex mutex;
   std::vector<std::string> frames;
   std::atomic<bool> away{false};
+  std::atomic<int> resyncs{0};
 };
 
 }  // namespace
@@ -96,5 +98,19 @@ TEST(LiveHubConcurrency, CloseAllReachesEveryWatcher) {
   for (auto& w : watchers) EXPECT_TRUE(w->away.load());
   subs.clear();
   EXPECT_EQ(hub->channel_count(), 0u);
+  flush.join();
+}
+
+TEST(LiveHub, ResyncReachesTheShowsWatchersOnly) {
+  boost::asio::thread_pool flush(1);
+  auto hub = std::make_shared<live::LiveHub>(flush.get_executor(), std::chrono::milliseconds(1));
+  auto on_one = std::make_shared<Recorder>();
+  auto on_two = std::make_shared<Recorder>();
+  auto a = hub->subscribe(1, on_one);
+  auto b = hub->subscribe(2, on_two);
+  hub->resync(1);
+  hub->resync(3);  // nobody watches show 3: nothing happens
+  EXPECT_EQ(on_one->resyncs.load(), 1);
+  EXPECT_EQ(on_two->resyncs.load(), 0);
   flush.join();
 }

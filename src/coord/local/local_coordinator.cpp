@@ -237,7 +237,7 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
       std::vector<std::function<void()>>{sweep_of(cache), sweep_of(sessions), sweep_of(marks),
                                          sweep_of(limiter)});
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks, limiter, {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}};
   c.stop = [holds, sweeper] {
     holds->stop();
     sweeper->stop();

@@ -47,6 +47,9 @@ class LocalHoldRegistry final : public HoldRegistry,
   asio::awaitable<std::uint64_t> version(Id show_id) override;
   asio::awaitable<Result<std::vector<HoldInfo>>> holds_of(Id user_id) override;
   void on_changes(ChangeListener listener) override;
+  // In-process: every change already reaches the listeners, nothing is ever missed.
+  asio::awaitable<std::shared_ptr<void>> watch(Id) override { co_return nullptr; }
+  void on_resync(ResyncListener) override {}
 
   // Expires due holds of every show now and drops idle shows; returns how many seats changed.
   // Used by the timer.

@@ -118,6 +118,10 @@ EXCEPTION WHEN unique_violation THEN
     o_taken := ARRAY(SELECT c.seat FROM seat_claims c
                      WHERE c.show_id = p_show AND c.seat = ANY (p_claims) ORDER BY c.seat);
   END IF;
+WHEN foreign_key_violation THEN
+  -- The show (or the user) was deleted meanwhile: this booking fails, the batch goes on.
+  o_booking := NULL;
+  o_outcome := 'gone';
 END
 $fn$;
 )sql"},

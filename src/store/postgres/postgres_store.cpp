@@ -964,6 +964,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
                      now};
     if (outcome == "replay")
       return Error::conflict(Problem::idempotency_replay, "the key was used already");
+    if (outcome == "gone") return Error::not_found("the show no longer exists");
     Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
     e.seats = r.is_null(0, 2) ? std::vector<std::string>{} : pg::parse_text_array(r.text(0, 2));
     return e;
