@@ -67,7 +67,8 @@ class HoldRegistry {
   using ChangeListener = std::function<void(Id show_id, const std::vector<SeatChange>& changes)>;
   virtual void on_changes(ChangeListener listener) = 0;
   // This instance receives the show's changes (through on_changes) while the returned handle
-  // lives. Returns once that is in place, so a snapshot read afterwards misses nothing.
+  // lives. Returns once that is in place, so a snapshot read afterwards misses nothing; null
+  // when it could not be put in place (the backend is unreachable).
   virtual asio::awaitable<std::shared_ptr<void>> watch(Id show_id) = 0;
   // Changes of a show may have been missed (a subscription was lost and made again after a
   // failover): whoever shows the seats should read them afresh.
@@ -94,7 +95,9 @@ class SessionCache {
   virtual ~SessionCache() = default;
   virtual asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) = 0;
   virtual asio::awaitable<void> put(std::string token_hash, SessionRecord s) = 0;
-  virtual asio::awaitable<void> erase(std::string token_hash) = 0;
+  // False when the entry could not be removed (the backend is unreachable): the caller must not
+  // report a sign-out that other instances would not see.
+  virtual asio::awaitable<bool> erase(std::string token_hash) = 0;
 };
 
 // Marks an Idempotency-Key as in flight so that a concurrent duplicate gets 409. A mark has an

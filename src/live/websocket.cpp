@@ -107,6 +107,10 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
     // Subscribe first (this instance to the show's changes, then this socket to the hub), then
     // snapshot: no change can fall between the two.
     watch_ = co_await api.coordinator.holds->watch(show_id);
+    if (!watch_) {
+      co_await ws_.async_close(websocket::close_code::try_again_later, use_tuple);
+      co_return false;
+    }
     subscription_ = api.hub.subscribe(show_id, shared_from_this());
     ws_.text(true);
     co_return co_await send_snapshot(show_id, api);

@@ -93,9 +93,9 @@ class LocalSessionCache final : public SessionCache {
     co_return;
   }
 
-  asio::awaitable<void> erase(std::string token_hash) override {
+  asio::awaitable<bool> erase(std::string token_hash) override {
     sessions_.erase(token_hash);
-    co_return;
+    co_return true;
   }
 
   std::size_t sweep() {

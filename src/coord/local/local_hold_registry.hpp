@@ -48,7 +48,7 @@ class LocalHoldRegistry final : public HoldRegistry,
   asio::awaitable<Result<std::vector<HoldInfo>>> holds_of(Id user_id) override;
   void on_changes(ChangeListener listener) override;
   // In-process: every change already reaches the listeners, nothing is ever missed.
-  asio::awaitable<std::shared_ptr<void>> watch(Id) override { co_return nullptr; }
+  asio::awaitable<std::shared_ptr<void>> watch(Id) override { co_return std::make_shared<int>(0); }
   void on_resync(ResyncListener) override {}
 
   // Expires due holds of every show now and drops idle shows; returns how many seats changed.
