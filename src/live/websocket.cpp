@@ -161,7 +161,8 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
           queue_.clear();
           head_ = 0;
         }
-        if (!co_await send_snapshot(show_id_, *api_)) break;
+        const bool sent = co_await send_snapshot(show_id_, *api_);
+        if (!sent) break;
         continue;
       }
       if (!frame) {

@@ -23,6 +23,9 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
 // Writes an already formatted JSON object line (the access log).
 void write_raw(Level level, std::string line);
 
+inline void debug(std::string_view msg, std::initializer_list<Field> f = {}) {
+  write(Level::debug, msg, f);
+}
 inline void info(std::string_view msg, std::initializer_list<Field> f = {}) {
   write(Level::info, msg, f);
 }

@@ -54,7 +54,8 @@ boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string
 
 boost::asio::awaitable<Status> AccountService::sign_out(const Caller& caller) {
   // The cache entry goes first so that no instance keeps accepting the token.
-  if (!co_await coord_.sessions->erase(caller.token_hash))
+  const bool erased = co_await coord_.sessions->erase(caller.token_hash);
+  if (!erased)
     co_return Error::unavailable("the session store is not answering; sign out again shortly");
   co_return co_await store_->delete_session(caller.token_hash);
 }

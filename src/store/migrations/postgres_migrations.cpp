@@ -101,22 +101,25 @@ BEGIN
   INSERT INTO bookings (user_id, show_id, seats_json, total_cents, currency, status, created_at)
     VALUES (p_user, p_show, p_seats_json, p_total, p_currency, 'confirmed', p_now)
     RETURNING id INTO o_booking;
-  INSERT INTO seat_claims (show_id, seat, booking_id)
-    SELECT p_show, s.seat, o_booking FROM unnest(p_claims) AS s(seat);
+  -- The key first: a repeated request is a replay even when its seats are taken (by itself).
   IF p_key <> '' THEN
     INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at)
       VALUES (p_user, p_key, p_hash, o_booking, p_now);
   END IF;
+  INSERT INTO seat_claims (show_id, seat, booking_id)
+    SELECT p_show, s.seat, o_booking FROM unnest(p_claims) AS s(seat);
   o_outcome := 'booked';
 EXCEPTION WHEN unique_violation THEN
   GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
   o_booking := NULL;
   IF v_constraint = 'idempotency_keys_pkey' THEN
     o_outcome := 'replay';
-  ELSE
+  ELSIF v_constraint = 'seat_claims_pkey' THEN
     o_outcome := 'taken';
     o_taken := ARRAY(SELECT c.seat FROM seat_claims c
                      WHERE c.show_id = p_show AND c.seat = ANY (p_claims) ORDER BY c.seat);
+  ELSE
+    RAISE;  -- not a business conflict (an id collision): the batch fails loudly
   END IF;
 WHEN foreign_key_violation THEN
   -- The show (or the user) was deleted meanwhile: this booking fails, the batch goes on.

@@ -4,8 +4,14 @@
 
 #include <charconv>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "ops/log.hpp"
 
 namespace boxoffice::pg {
 
@@ -18,6 +24,9 @@ ErrorKind classify(std::string_view s) noexcept {
   // replica (a demoted primary behind the URL): the next connection may reach the new one.
   if (s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "25006")
     return ErrorKind::dead;
+  // The server's own statement or lock timeout (set inside our transactions just below the
+  // client's deadline): the same answer as the client's deadline, a 503.
+  if (s == "57014" || s == "55P03") return ErrorKind::dead;
   return ErrorKind::other;
 }
 
@@ -107,6 +116,17 @@ Connection::~Connection() {
   PQfinish(conn_);
 }
 
+bool Connection::alive() noexcept {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // Reads whatever the server sent while the connection sat idle: a FATAL (restart,
+  // pg_terminate_backend) or an EOF turns the status bad before anyone relies on it.
+  if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  return PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
+}
+
 bool Connection::reusable() const noexcept {
   return !broken_ && PQstatus(conn_) == CONNECTION_OK &&
          PQtransactionStatus(conn_) == PQTRANS_IDLE && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF;
@@ -160,10 +180,88 @@ asio::awaitable<void> Connection::wait(Want want) {
   if (ec) fail_dead("waiting for the database failed: " + ec.message());
 }
 
+namespace {
+
+struct ConninfoOptions {
+  std::vector<std::string> keys, values;
+  void set(const std::string& k, const std::string& v) {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == k) {
+        values[i] = v;
+        return;
+      }
+    keys.push_back(k);
+    values.push_back(v);
+  }
+  std::string get(const std::string& k) const {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == k) return values[i];
+    return {};
+  }
+};
+
+ConninfoOptions parse_conninfo(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (!opts) {
+    std::string why = err ? err : "cannot parse the database URL";
+    PQfreemem(err);
+    throw PgError(ErrorKind::dead, "08000", "", why);
+  }
+  ConninfoOptions out;
+  for (PQconninfoOption* o = opts; o->keyword; ++o)
+    if (o->val && *o->val) out.set(o->keyword, o->val);
+  PQconninfoFree(opts);
+  return out;
+}
+
+bool is_numeric_address(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// A notice (e.g. "relation already exists, skipping") goes to the debug log, not to stderr.
+void log_notice(void*, const char* message) {
+  std::string m = message ? message : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  logging::debug("database notice", {{"notice", m}});
+}
+
+}  // namespace
+
 asio::awaitable<std::unique_ptr<Connection>> Connection::connect(
     asio::any_io_executor ex, std::string conninfo, std::chrono::milliseconds timeout) {
-  pg_conn* raw = PQconnectStart(conninfo.c_str());
+  ConninfoOptions o = parse_conninfo(conninfo);
+  // libpq resolves host names with a blocking getaddrinfo inside PQconnectStart: resolve here
+  // with Asio (off this thread) and hand libpq the address, keeping `host` for TLS checks.
+  const std::string host = o.get("host");
+  if (!host.empty() && o.get("hostaddr").empty() && host.find(',') == std::string::npos &&
+      host.front() != '/' && !is_numeric_address(host)) {
+    asio::ip::tcp::resolver resolver(ex);
+    const std::string port = o.get("port").empty() ? "5432" : o.get("port");
+    auto [ec, results] =
+        co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
+    if (ec || results.empty())
+      throw PgError(ErrorKind::dead, "08001", "",
+                    "cannot resolve " + host + ": " + (ec ? ec.message() : "no address"));
+    o.set("hostaddr", results.begin()->endpoint().address().to_string());
+  }
+  // TCP keepalives find a peer that vanished (a NAT or balancer that dropped an idle
+  // connection) without waiting for a query's deadline.
+  if (o.get("keepalives_idle").empty()) o.set("keepalives_idle", "30");
+  if (o.get("keepalives_interval").empty()) o.set("keepalives_interval", "10");
+  if (o.get("keepalives_count").empty()) o.set("keepalives_count", "3");
+  std::vector<const char*> keys, values;
+  for (std::size_t i = 0; i < o.keys.size(); ++i) {
+    keys.push_back(o.keys[i].c_str());
+    values.push_back(o.values[i].c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  pg_conn* raw = PQconnectStartParams(keys.data(), values.data(), 0);
   if (!raw) throw std::bad_alloc();
+  PQsetNoticeProcessor(raw, log_notice, nullptr);
   auto c = std::unique_ptr<Connection>(new Connection(ex, raw));
   if (PQstatus(raw) == CONNECTION_BAD) c->fail_dead(PQerrorMessage(raw));
   if (PQsetnonblocking(raw, 1) != 0) c->fail_dead(PQerrorMessage(raw));

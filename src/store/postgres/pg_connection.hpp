@@ -138,6 +138,9 @@ class Connection {
   bool broken() const noexcept { return broken_; }
   // Idle and outside any transaction: the only state in which it may go back to a pool.
   bool reusable() const noexcept;
+  // reusable(), and nothing arrived while idle that says the server has gone (checked without
+  // waiting): for a connection taken from the pool.
+  bool alive() noexcept;
   Clock::time_point created_at() const noexcept { return created_at_; }
   Clock::time_point last_used = Clock::now();
   Clock::time_point expires_at;  // lifetime with jitter, set by the pool

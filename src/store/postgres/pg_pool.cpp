@@ -1,6 +1,7 @@
 #include "store/postgres/pg_pool.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,8 +39,10 @@ void Pool::note_failure() {
   retry_at_ = std::chrono::steady_clock::now() + backoff;
   if (reachable_.exchange(false, std::memory_order_relaxed))
     logging::warn("database unreachable", {{"db", options_.name}, {"error", last_error_}});
-  // Everyone waiting for a connection learns it now rather than at their deadline.
-  for (Waiter* w : waiters_) w->timer.cancel();
+  // With no connection left to come back, everyone waiting learns it now rather than at their
+  // deadline; otherwise they keep waiting for a release.
+  if (open_ == 0)
+    for (Waiter* w : waiters_) w->timer.cancel();
 }
 
 void Pool::wake_one() {
@@ -52,15 +55,20 @@ void Pool::wake_one() {
 asio::awaitable<std::unique_ptr<Connection>> Pool::open() {
   ++connecting_;
   std::unique_ptr<Connection> c;
+  std::optional<std::string> failed;
   try {
     c = co_await Connection::connect(ex_, options_.conninfo, options_.connect_timeout);
-  } catch (const PgError& e) {
-    --connecting_;
-    last_error_ = e.what();
-    note_failure();
-    throw;
+  } catch (const std::exception& e) {
+    failed = e.what();
   }
   --connecting_;
+  // Someone may have waited for a connect slot.
+  wake_one();
+  if (failed) {
+    last_error_ = *failed;
+    note_failure();
+    throw PgError(ErrorKind::dead, "08001", "", *failed);
+  }
   ++open_;
   failures_ = 0;
   if (!reachable_.exchange(true, std::memory_order_relaxed))
@@ -80,7 +88,7 @@ asio::awaitable<std::unique_ptr<Connection>> Pool::acquire() {
     while (!idle_.empty()) {
       std::unique_ptr<Connection> c = std::move(idle_.back());
       idle_.pop_back();
-      if (c->reusable() && now < c->expires_at) {
+      if (c->alive() && now < c->expires_at) {
         in_use_.fetch_add(1, std::memory_order_relaxed);
         publish_counts();
         co_return c;
@@ -88,10 +96,14 @@ asio::awaitable<std::unique_ptr<Connection>> Pool::acquire() {
       --open_;
     }
     publish_counts();
-    if (open_ + connecting_ < options_.max_conns) {
-      if (now < retry_at_)
-        throw PgError(ErrorKind::dead, "", "",
-                      "the " + options_.name + " database is not reachable: " + last_error_);
+    const bool room = open_ + connecting_ < options_.max_conns;
+    const bool backing_off = now < retry_at_;
+    // Fail at once only when nothing can come back: no connection exists to be released.
+    if (room && backing_off && open_ == 0 && connecting_ == 0)
+      throw PgError(ErrorKind::dead, "", "",
+                    "the " + options_.name + " database is not reachable: " + last_error_);
+    // A few connects at a time: a recovering database is not met by a storm of them.
+    if (room && !backing_off && connecting_ < kMaxConnecting) {
       std::unique_ptr<Connection> c = co_await open();
       in_use_.fetch_add(1, std::memory_order_relaxed);
       co_return c;
@@ -102,7 +114,7 @@ asio::awaitable<std::unique_ptr<Connection>> Pool::acquire() {
     if (now >= deadline)
       throw PoolExhausted("no " + options_.name + " database connection came free in time");
     Waiter w(ex_);
-    w.timer.expires_at(deadline);
+    w.timer.expires_at(backing_off && open_ == 0 ? std::min(deadline, retry_at_) : deadline);
     waiters_.push_back(&w);
     boost::system::error_code ec;
     co_await w.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -112,8 +124,8 @@ asio::awaitable<std::unique_ptr<Connection>> Pool::acquire() {
       in_use_.fetch_add(1, std::memory_order_relaxed);
       co_return std::move(w.conn);
     }
-    // Woken without a connection: one was closed (room to open another), connecting failed,
-    // or the deadline passed; the loop decides which.
+    // Woken without a connection: one was closed or a connect finished (room to open
+    // another), connecting failed, or the deadline passed; the loop decides which.
   }
 }
 
@@ -156,7 +168,7 @@ void Pool::maintain() {
     const bool aged = now >= (*it)->expires_at;
     const bool stale =
         now - (*it)->last_used >= options_.idle_timeout && open_ > options_.min_conns;
-    if (aged || stale || !(*it)->reusable()) {
+    if (aged || stale || !(*it)->alive()) {
       it = idle_.erase(it);
       --open_;
     } else {

@@ -71,6 +71,7 @@ class Pool {
 
  private:
   struct Waiter;
+  static constexpr int kMaxConnecting = 4;  // connects in flight at once
   asio::awaitable<std::unique_ptr<Connection>> open();
   asio::awaitable<void> warm_one();
   void note_failure();

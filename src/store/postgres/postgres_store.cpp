@@ -4,7 +4,9 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -211,7 +213,9 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   // the pools and joins the database thread.
   void stop() override {
     if (stopped_.exchange(true)) return;
-    asio::post(ctx_, [this] {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto closed_future = closed->get_future();
+    asio::post(ctx_, [this, closed] {
       stopping_ = true;
       if (maintain_timer_) maintain_timer_->cancel();
       for (PendingBooking& p : pending_)
@@ -219,7 +223,9 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       pending_.clear();
       command_->close();
       if (query_) query_->close();
+      closed->set_value();
     });
+    closed_future.wait_for(std::chrono::seconds(2));
     const auto deadline = Clock::now() + options_.query_timeout + std::chrono::seconds(1);
     while (in_flight_.load() > 0 && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -288,7 +294,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
             "$4, $5) RETURNING id",
             p);
       } catch (const PgError& e) {
-        if (e.kind() != ErrorKind::unique) throw;
+        if (e.kind() != ErrorKind::unique || e.constraint() != "users_email_key") throw;
         taken = true;
       }
       if (taken)
@@ -378,7 +384,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       out.id = r.int64(0, 0);
       co_return out;
     };
-    return run<Movie>(Db::command, std::move(w), false);
+    return run_catalog_write<Movie>(std::move(w), false);
   }
 
   asio::awaitable<Result<Movie>> update_movie(Id id, MoviePatch patch) override {
@@ -406,7 +412,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       co_await c.query("COMMIT");
       co_return m;
     };
-    return run<Movie>(Db::command, std::move(w), true);
+    return run_catalog_write<Movie>(std::move(w), true);
   }
 
   asio::awaitable<Status> delete_movie(Id id) override {
@@ -434,7 +440,8 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       if (referenced) co_return in_use;
       co_return Unit{};
     };
-    return run<Unit>(Db::command, std::move(w), true);
+    // Not repeated after a lost reply: a second run would answer 404 for its own delete.
+    return run_catalog_write<Unit>(std::move(w), false);
   }
 
   asio::awaitable<Result<std::optional<Movie>>> get_movie(Id id) override {
@@ -478,7 +485,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       co_await c.query("COMMIT");
       co_return out;
     };
-    return run<Theater>(Db::command, std::move(w), false);
+    return run_catalog_write<Theater>(std::move(w), false);
   }
 
   asio::awaitable<Result<std::optional<Theater>>> get_theater(Id id) override {
@@ -593,7 +600,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       s.id = r.int64(0, 0);
       co_return s;
     };
-    return run<Show>(Db::command, std::move(w), false);
+    return run_catalog_write<Show>(std::move(w), false);
   }
 
   asio::awaitable<Result<std::optional<Show>>> get_show(Id id) override {
@@ -714,7 +721,9 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       if (!b) co_return Error::not_found("booking " + std::to_string(id) + " does not exist");
       co_return CancelOutcome{std::move(*b), changed};
     };
-    return run<CancelOutcome>(Db::command, std::move(w), true);
+    // Not repeated after a lost reply: the second run would say "unchanged" and the seats
+    // would never be freed in the mirror.
+    return run<CancelOutcome>(Db::command, std::move(w), false);
   }
 
  private:
@@ -739,6 +748,20 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
         options_.read_your_writes.count())
       return command_.get();
     return query_->reachable() ? query_.get() : command_.get();
+  }
+
+  // A catalog write, after which this instance reads its lists from the command DB for a
+  // while: stamped before (a list read meanwhile) and after (the write may take long).
+  template <class T>
+  asio::awaitable<Result<T>> run_catalog_write(Work<T> work, bool idempotent) {
+    wrote_catalog();
+    Work<T> stamped = [self = shared_from_this(),
+                       work = std::move(work)](Connection& c) -> asio::awaitable<Result<T>> {
+      Result<T> r = co_await work(c);
+      self->wrote_catalog();
+      co_return r;
+    };
+    return run<T>(Db::command, std::move(stamped), idempotent);
   }
 
   // Runs `work` on a connection of the right database, on the database thread, and resumes the
@@ -818,7 +841,12 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       (pool == command_.get() ? command_latency_ : query_latency_)->observe(Clock::now() - started);
       pool->release(std::move(c));
       if (!error) co_return result;
-      if (error->kind() == ErrorKind::retry && attempt < 3) continue;
+      if (error->kind() == ErrorKind::retry && attempt < 3) {
+        co_await pause_before_retry(attempt);
+        continue;
+      }
+      if (error->kind() == ErrorKind::retry)
+        co_return Error::unavailable("the database kept aborting the transaction; try again");
       // A dead connection: read-only or repeatable work runs once more on a fresh one.
       // A dead connection that failed at once (closed by a restart, a recycled PgBouncer
       // connection) is worth one more try; one that used up its deadline is not: the request
@@ -854,6 +882,11 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   // commit carries.
   asio::awaitable<void> commit_loop() {
     InFlight in_flight(in_flight_);
+    // However this loop ends, the next booking can start a committer.
+    struct Leave {
+      int& committers;
+      ~Leave() { --committers; }
+    } leave{committers_};
     while (!pending_.empty() && !stopping_) {
       std::vector<PendingBooking> batch;
       while (!pending_.empty() && batch.size() < options_.max_batch) {
@@ -862,15 +895,23 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       }
       co_await commit_batch(batch);
     }
-    --committers_;
   }
 
   // BEGIN, one confirm_booking() per booking, COMMIT: one pipeline, one round trip, one fsync.
-  static std::vector<pg::Statement> batch_statements(const std::vector<PendingBooking>& batch,
-                                                     UnixSeconds now) {
+  std::vector<pg::Statement> batch_statements(const std::vector<PendingBooking>& batch,
+                                              UnixSeconds now) const {
     std::vector<pg::Statement> statements;
-    statements.reserve(batch.size() + 2);
+    statements.reserve(batch.size() + 3);
     statements.push_back(pg::Statement{"BEGIN", Params{}});
+    // Durable whatever the role's or the server's defaults say; and the server gives up just
+    // before the client's deadline, so a transaction we stopped waiting for holds no locks.
+    const auto server_ms = std::max<std::int64_t>(100, options_.query_timeout.count() - 250);
+    Params limits;
+    limits.add(std::to_string(server_ms)).add(std::to_string(server_ms));
+    statements.push_back(pg::Statement{
+        "SELECT set_config('synchronous_commit', 'on', true), set_config('statement_timeout', "
+        "$1, true), set_config('lock_timeout', $2, true)",
+        std::move(limits)});
     for (const PendingBooking& job : batch) {
       const NewBooking& n = job.booking;
       std::vector<std::string> claims = n.seats;
@@ -901,11 +942,45 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   static void deliver_outcomes(std::vector<PendingBooking>& batch, const std::vector<Rows>& results,
                                UnixSeconds now) {
     for (std::size_t i = 0; i < batch.size(); ++i)
-      batch[i].deliver(outcome_of(batch[i].booking, results[i + 1], now));
+      batch[i].deliver(outcome_of(batch[i].booking, results[i + 2], now));
+  }
+
+  // Bookings of one show together, in seat order: two instances' batches then claim shared
+  // seats in the same order, which makes deadlocks between them rare.
+  static void order_batch(std::vector<PendingBooking>& batch) {
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const PendingBooking& a, const PendingBooking& b) {
+                       if (a.booking.show_id != b.booking.show_id)
+                         return a.booking.show_id < b.booking.show_id;
+                       const auto first = [](const NewBooking& n) {
+                         return n.seats.empty() ? std::string()
+                                                : *std::min_element(n.seats.begin(), n.seats.end());
+                       };
+                       return first(a.booking) < first(b.booking);
+                     });
+  }
+
+  asio::awaitable<void> pause_before_retry(int attempt) {
+    asio::steady_timer t(ctx_);
+    std::uniform_int_distribution<int> jitter(0, 20 << attempt);
+    t.expires_after(std::chrono::milliseconds(5 + jitter(rng_)));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
   asio::awaitable<void> commit_batch(std::vector<PendingBooking>& batch) {
+    try {
+      co_await commit_batch_once(batch);
+    } catch (const std::exception& e) {
+      // Whatever went wrong, nobody in the batch is left without an answer.
+      logging::error("group commit failed", {{"error", e.what()}});
+      deliver_all(batch, Error::unavailable("the database could not commit the booking"));
+    }
+  }
+
+  asio::awaitable<void> commit_batch_once(std::vector<PendingBooking>& batch) {
     const UnixSeconds now = now_unix();
+    order_batch(batch);
     const std::vector<pg::Statement> statements = batch_statements(batch, now);
     for (int attempt = 0;; ++attempt) {
       std::unique_ptr<Connection> c;
@@ -929,6 +1004,8 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
         results = co_await c->pipeline(statements);
       } catch (const PgError& e) {
         error = e;
+      } catch (const std::exception& e) {
+        error = PgError(ErrorKind::dead, "", "", e.what());  // the connection is not trusted
       }
       command_latency_->observe(Clock::now() - started);
       command_->release(std::move(c));
@@ -938,14 +1015,20 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       }
       // A deadlock with another instance's batch or a serialization failure: nothing of the
       // batch was committed, run it again.
-      if (error->kind() == ErrorKind::retry && attempt < 3) continue;
+      if (error->kind() == ErrorKind::retry && attempt < 3) {
+        co_await pause_before_retry(attempt);
+        continue;
+      }
       // Lost while committing: the outcome is unknown, so it is not run again blindly (a replay
       // would report its own seats as taken); the client retries with its Idempotency-Key.
-      const Error e = error->kind() == ErrorKind::dead
-                          ? Error::unavailable(
-                                "the database connection was lost while committing; retry with "
-                                "the same Idempotency-Key to learn the outcome")
-                          : failure_of(*command_, *error);
+      const Error e =
+          error->kind() == ErrorKind::dead
+              ? Error::unavailable(
+                    "the database connection was lost while committing; retry with the same "
+                    "Idempotency-Key to learn the outcome")
+          : error->kind() == ErrorKind::retry
+              ? Error::unavailable("the database kept aborting the transaction; try again")
+              : failure_of(*command_, *error);
       deliver_all(batch, e);
       co_return;
     }
@@ -997,6 +1080,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
   std::atomic<std::int64_t> catalog_written_ms_{INT64_MIN / 2};
+  std::minstd_rand rng_{std::random_device{}()};  // retry jitter; database thread only
   std::thread thread_;
 };
 
