@@ -10,6 +10,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libsodium-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libpq-dev libhiredis-dev zlib1g-dev
+  redis-server redis-tools
   clang-14 libclang-rt-14-dev clang-format
   chromium nginx-light
   python3 python3-pytest python3-requests python3-websocket python3-yaml python3-jsonschema
