@@ -149,6 +149,29 @@ TEST(RedisClientStandalone, ShardedPubSubAndUnsubscribeOnTheLastSubscriber) {
   });
 }
 
+TEST(RedisClientStandalone, AThrowingCallbackKeepsItsSubscription) {
+  run([](asio::any_io_executor) -> asio::awaitable<void> {
+    std::atomic<int> calls{0};  // outlives the client
+    Inbox inbox;
+    RedisClient client(fast_options(standalone_url()));
+    const std::string channel = "sa:throws";
+    std::function<void(std::string_view)> on_message = [&calls](std::string_view) {
+      calls.fetch_add(1);
+      throw std::runtime_error("subscriber bug");
+    };
+    std::function<void()> on_resubscribed = inbox.on_resubscribed();
+    Subscription sub = co_await client.ssubscribe(channel, on_message, on_resubscribed);
+    for (int i = 0; i < 2; ++i) {
+      std::vector<std::string> pub = args("SPUBLISH", channel, "m");
+      RedisValue n = co_await client.command(std::move(pub), channel);
+      EXPECT_EQ(n.as_int(), 1);  // still subscribed after the first callback threw
+      std::function<bool()> called = [&calls, i] { return calls.load() == i + 1; };
+      EXPECT_TRUE(co_await eventually(called, 2000ms));
+    }
+    EXPECT_EQ(inbox.resubscribed.load(), 0);
+  });
+}
+
 TEST(RedisClientStandalone, APausedServerFailsCallsWithinTheirTimeout) {
   run([](asio::any_io_executor) -> asio::awaitable<void> {
     ClientOptions o = fast_options(standalone_url());

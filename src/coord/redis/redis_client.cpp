@@ -138,6 +138,19 @@ RedisError closed_error() {
   return RedisError(ErrorKind::closed, "the Redis client is stopped");
 }
 
+// Runs a subscriber's callback; what it throws is logged, not let into the reader (where it
+// would close the subscriber connection).
+template <class F, class... A>
+void guarded(const F& f, const A&... a) {
+  try {
+    f(a...);
+  } catch (const std::exception& e) {
+    logging::error("redis subscriber callback failed", {{"error", e.what()}});
+  } catch (...) {
+    logging::error("redis subscriber callback failed");
+  }
+}
+
 void log_layout(const SlotMap& map) {
   logging::info("redis cluster layout", {{"slots", map.describe()}});
 }
@@ -872,7 +885,7 @@ void ClientCore::on_push(const NodeAddress& node, RedisValue message) {
     std::vector<std::shared_ptr<Subscriber>> targets = it->second.subscribers;
     const std::string& payload = message[2].is_string() ? message[2].as_string() : std::string();
     for (const auto& s : targets)
-      if (s->on_message) s->on_message(payload);
+      if (s->on_message) guarded(s->on_message, payload);
     return;
   }
   if (kind == "sunsubscribe" && message.size() >= 2 && message[1].is_string()) {
@@ -922,7 +935,7 @@ void ClientCore::finish_subscribe(const std::string& channel, const NodeAddress*
       asio::co_spawn(ex_, unsubscribe_on(shared_from_this(), *where, channel), asio::detached);
     prune_subscriber_connections();
   }
-  for (auto& f : notify) f();
+  for (auto& f : notify) guarded(f);
 }
 
 asio::awaitable<ClientCore::Subscribed> ClientCore::subscribe_channel(std::string channel,
@@ -1023,6 +1036,13 @@ asio::awaitable<Subscription> ClientCore::ssubscribe(
     std::string channel, std::function<void(std::string_view)> on_message,
     std::function<void()> on_resubscribed) {
   if (stopping_) throw closed_error();
+  if (commands_ >= options_.max_commands)
+    throw RedisError(ErrorKind::overloaded, "too many Redis commands in progress");
+  ++commands_;
+  struct Count {
+    std::size_t& n;
+    ~Count() { --n; }
+  } count{commands_};
   auto subscriber = std::make_shared<Subscriber>();
   subscriber->id = ++next_subscriber_;
   subscriber->on_message = std::move(on_message);

@@ -116,7 +116,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   asio::steady_timer health_timer_;
   ReplyParser parser_;
   std::vector<char> read_buffer_;  // 64 KiB, fixed
-  std::string output_;             // encoded requests not yet handed to the socket
+  // Encoded requests not yet handed to the socket: the unwritten entries of fifo_ (so bounded
+  // by max_in_flight requests); emptied by each write.
+  std::string output_;
   // Requests awaiting replies, oldest first; each lives in its caller's coroutine frame.
   // Bounded by max_in_flight (counted in replies); emptied by the reader as replies arrive and
   // all at once by close().
