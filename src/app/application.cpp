@@ -13,6 +13,7 @@
 #include "app/demo_catalog.hpp"
 #include "async/run_sync.hpp"
 #include "coord/local/local_coordinator.hpp"
+#include "coord/redis/redis_coordinator.hpp"
 #include "domain/time.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -39,10 +40,12 @@ void raise_file_limit() {
   }
 }
 
+// Redis shares holds, sessions and caches between instances; the embedded store belongs to
+// one process, so the two together would be many instances with many truths.
 std::string unsupported_backend(const Config& c) {
-  if (!c.redis_url.empty())
-    return "BOXOFFICE_REDIS_URL: the Redis coordinator is not available in this build yet; unset "
-           "it to use in-process coordination";
+  if (!c.redis_url.empty() && c.command_db_url.empty())
+    return "BOXOFFICE_REDIS_URL: Redis coordinates several instances, which need a shared "
+           "database: set BOXOFFICE_COMMAND_DB_URL too, or unset BOXOFFICE_REDIS_URL";
   return {};
 }
 
@@ -143,7 +146,20 @@ int serve(const Config& config) {
   auto hasher = std::make_shared<PasswordHasher>(2, 256);
   LocalCoordinatorOptions co;
   co.holds.limits.max_held_per_user = static_cast<std::size_t>(config.max_held_seats_per_user);
-  Coordinator coord = make_local_coordinator(server->executor(0), co);
+  Coordinator coord;
+  try {
+    if (config.redis_url.empty()) {
+      coord = make_local_coordinator(server->executor(0), co);
+    } else {
+      RedisCoordinatorOptions ro;
+      ro.url = config.redis_url;
+      ro.max_held_per_user = static_cast<std::size_t>(config.max_held_seats_per_user);
+      coord = make_redis_coordinator(server->executor(0), ro);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "BOXOFFICE_REDIS_URL: " << e.what() << "\n";
+    return 1;
+  }
   AccountService accounts(store, coord, hasher,
                           std::chrono::duration_cast<std::chrono::seconds>(config.session_ttl));
   CatalogService catalog(store, coord, CatalogTtls{config.cache_ttl_movies, config.cache_ttl_shows},
@@ -219,12 +235,13 @@ int serve(const Config& config) {
                  {"threads", std::to_string(config.threads)},
                  {"store", config.command_db_url.empty() ? "sqlite:" + config.data_dir
                                                          : std::string("postgresql")},
+                 {"coordinator", config.redis_url.empty() ? "in-process" : "redis"},
                  {"version", BOXOFFICE_VERSION}});
   server->run(api);
   // The I/O threads have stopped, their contexts still exist: finish the store's queued work
   // and stop the timers now, so nothing posts into a destroyed context.
   store->stop();
-  stop_local_coordinator(coord);
+  if (coord.stop) coord.stop();
   metrics->set_retained(nullptr);
   logging::info("stopped");
   return 0;

@@ -1,0 +1,821 @@
+#include "coord/redis/redis_coordinator.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "async/bridge.hpp"
+#include "common/sharded_lru.hpp"
+#include "coord/redis/redis_client.hpp"
+#include "coord/redis/scripts.hpp"
+#include "domain/time.hpp"
+#include "ops/log.hpp"
+
+namespace boxoffice {
+namespace {
+
+namespace json = boost::json;
+using redis::RedisClient;
+using redis::RedisValue;
+using redis::Script;
+using Strings = std::vector<std::string>;
+
+constexpr const char* kDueShows = "holds:due-shows";
+
+std::string show_tag(Id show) {
+  return "{s:" + std::to_string(show) + "}";
+}
+
+Strings show_keys(Id show) {
+  const std::string tag = show_tag(show);
+  Strings keys;
+  for (const char* part :
+       {":held", ":booked", ":holds", ":due", ":users", ":gone", ":gonez", ":meta"})
+    keys.push_back(tag + part);
+  return keys;
+}
+
+std::string channel_of(Id show) {
+  return show_tag(show) + ":live";
+}
+
+std::string user_holds_key(Id user) {
+  return "{u:" + std::to_string(user) + "}:holds";
+}
+
+// Hold ids embed their show: "h<show>.<random>".
+Id show_of_hold(std::string_view id) {
+  if (id.size() < 4 || id[0] != 'h') return 0;
+  const auto dot = id.find('.');
+  Id show = 0;
+  for (std::size_t i = 1; i < dot && i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return 0;
+    show = show * 10 + (id[i] - '0');
+  }
+  return show;
+}
+
+SeatStatus status_of_letter(std::string_view s) {
+  if (s == "b") return SeatStatus::booked;
+  if (s == "h") return SeatStatus::held;
+  return SeatStatus::available;
+}
+
+// "version;A1=h,B2=a" as published by the seat script.
+std::vector<SeatChange> parse_changes(std::string_view payload) {
+  std::vector<SeatChange> out;
+  const auto semi = payload.find(';');
+  if (semi == std::string_view::npos) return out;
+  payload.remove_prefix(semi + 1);
+  while (!payload.empty()) {
+    const auto comma = payload.find(',');
+    const std::string_view item = payload.substr(0, comma);
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos)
+      out.push_back({std::string(item.substr(0, eq)), status_of_letter(item.substr(eq + 1))});
+    payload = comma == std::string_view::npos ? std::string_view() : payload.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string text_of(const RedisValue& v) {
+  return v.is_integer() ? std::to_string(v.as_int()) : v.as_string();
+}
+
+// A reply of the seat script that is an error reply means a bug or a lost script: never a
+// client's mistake.
+void require_ok(const RedisValue& v) {
+  if (v.is_error()) throw std::runtime_error("redis script failed: " + v.as_string());
+}
+
+Error unreachable() {
+  return Error::unavailable("the coordinator (Redis) is not answering; try again shortly");
+}
+
+class RedisHoldRegistry final : public HoldRegistry,
+                                public std::enable_shared_from_this<RedisHoldRegistry> {
+ public:
+  RedisHoldRegistry(std::shared_ptr<RedisClient> client, std::size_t max_held_per_user)
+      : client_(std::move(client)),
+        max_held_per_user_(max_held_per_user),
+        seat_(redis_scripts::seat()),
+        due_index_(redis_scripts::due_index()) {}
+
+  // ---- the seat script ----
+
+  asio::awaitable<RedisValue> seat(Id show, std::string op, Strings rest) {
+    Strings args;
+    args.reserve(rest.size() + 2);
+    args.push_back(std::move(op));
+    args.push_back(channel_of(show));
+    for (auto& r : rest) args.push_back(std::move(r));
+    RedisValue v = co_await client_->eval(seat_, show_keys(show), std::move(args));
+    require_ok(v);
+    co_return v;
+  }
+
+  asio::awaitable<void> register_due(Id show, std::int64_t deadline_ms) {
+    Strings keys{kDueShows};
+    Strings args{"register", std::to_string(show), std::to_string(deadline_ms)};
+    require_ok(co_await client_->eval(due_index_, std::move(keys), std::move(args)));
+  }
+
+  asio::awaitable<std::optional<std::uint64_t>> prime_token(Id show_id) override {
+    std::optional<std::uint64_t> token;
+    try {
+      const RedisValue v = co_await seat(show_id, "prime_token", Strings{});
+      if (v[0].as_string() == "token") token = static_cast<std::uint64_t>(v[1].as_int());
+    } catch (const std::exception& e) {
+      logging::warn("redis prime_token failed", {{"error", e.what()}});
+    }
+    co_return token;
+  }
+
+  asio::awaitable<bool> prime(Id show_id, std::uint64_t token,
+                              std::vector<std::string> booked) override {
+    Strings rest;
+    rest.push_back(std::to_string(token));
+    for (auto& s : booked) rest.push_back(std::move(s));
+    bool done = true;
+    try {
+      const RedisValue v = co_await seat(show_id, "prime", std::move(rest));
+      done = v[0].as_string() != "stale";
+    } catch (const std::exception& e) {
+      logging::warn("redis prime failed", {{"error", e.what()}});
+    }
+    co_return done;
+  }
+
+  asio::awaitable<Result<HoldInfo>> try_hold(HoldInfo hold) override {
+    const std::int64_t ttl = std::max<std::int64_t>(1, hold.expires_at_ms - now_unix_ms());
+    Strings rest{hold.id, std::to_string(hold.user_id), std::to_string(hold.total_cents),
+                 std::to_string(ttl), std::to_string(max_held_per_user_)};
+    for (const auto& s : hold.seats) rest.push_back(s);
+    std::optional<RedisValue> reply;
+    try {
+      // Indexed first: whichever instance dies after the script, a sweeper will end the hold.
+      co_await register_due(hold.show_id, now_unix_ms() + ttl + 50);
+      reply = co_await seat(hold.show_id, "hold", std::move(rest));
+    } catch (const std::exception& e) {
+      logging::warn("redis hold failed", {{"error", e.what()}});
+    }
+    if (!reply) co_return unreachable();
+    const std::string outcome = (*reply)[0].as_string();
+    if (outcome == "taken") {
+      Error e = Error::conflict(Problem::seat_unavailable,
+                                "some of the requested seats are held or booked");
+      for (std::size_t i = 1; i < reply->size(); ++i) e.seats.push_back((*reply)[i].as_string());
+      co_return e;
+    }
+    if (outcome == "limit")
+      co_return Error::conflict(Problem::hold_limit, "one account may hold at most " +
+                                                         std::to_string(max_held_per_user_) +
+                                                         " seats of a show at once; you hold " +
+                                                         std::to_string((*reply)[1].as_int()));
+    if (outcome != "ok") co_return Error::internal("hold id collision");
+    hold.expires_at_ms = (*reply)[1].as_int();
+    try {
+      Strings index{"ZADD", user_holds_key(hold.user_id), std::to_string(hold.expires_at_ms),
+                    hold.id};
+      co_await client_->command(std::move(index), user_holds_key(hold.user_id));
+      // Entries of holds that ended long ago go as new ones come: bounded by live holds.
+      Strings trim{"ZREMRANGEBYSCORE", user_holds_key(hold.user_id), "-inf",
+                   std::to_string(now_unix_ms() - 3'600'000)};
+      co_await client_->command(std::move(trim), user_holds_key(hold.user_id));
+    } catch (const std::exception& e) {
+      // The hold stands; only GET /holds may miss it.
+      logging::warn("redis user hold index failed", {{"error", e.what()}});
+    }
+    co_return hold;
+  }
+
+  asio::awaitable<void> forget_for_user(Id user, std::string hold_id) {
+    try {
+      Strings cmd{"ZREM", user_holds_key(user), std::move(hold_id)};
+      co_await client_->command(std::move(cmd), user_holds_key(user));
+    } catch (const std::exception&) {
+      // Read paths skip ended holds anyway.
+    }
+  }
+
+  asio::awaitable<Status> release(Id show_id, std::string hold_id, Id user_id) override {
+    std::optional<RedisValue> reply;
+    try {
+      Strings rest{hold_id, std::to_string(user_id)};
+      reply = co_await seat(show_id, "release", std::move(rest));
+    } catch (const std::exception& e) {
+      logging::warn("redis release failed", {{"error", e.what()}});
+    }
+    if (!reply) co_return unreachable();
+    const std::string outcome = (*reply)[0].as_string();
+    if (outcome == "notfound") co_return Error::not_found("no such hold");
+    if (outcome == "confirming")
+      co_return Error::conflict(Problem::hold_confirming, "the hold is being confirmed");
+    co_await forget_for_user(user_id, std::move(hold_id));
+    co_return ok_status();
+  }
+
+  asio::awaitable<Result<ConfirmTicket>> begin_confirm(
+      Id show_id, std::string hold_id, Id user_id, std::chrono::milliseconds deadline) override {
+    std::optional<RedisValue> reply;
+    try {
+      // The abandoned-confirmation deadline is indexed first, like a hold's expiry.
+      co_await register_due(show_id, now_unix_ms() + deadline.count() + 50);
+      Strings rest{hold_id, std::to_string(user_id), std::to_string(deadline.count())};
+      reply = co_await seat(show_id, "begin", std::move(rest));
+    } catch (const std::exception& e) {
+      logging::warn("redis begin_confirm failed", {{"error", e.what()}});
+    }
+    if (!reply) co_return unreachable();
+    const std::string outcome = (*reply)[0].as_string();
+    if (outcome == "notfound") co_return Error::not_found("no such hold");
+    if (outcome == "confirming")
+      co_return Error::conflict(Problem::hold_expired, "the hold is already being confirmed");
+    if (outcome == "gone") {
+      const std::string phase = (*reply)[1].as_string();
+      if (phase == "used")
+        co_return Error::conflict(Problem::hold_expired, "the hold was already used for a booking");
+      if (phase == "released")
+        co_return Error::conflict(Problem::hold_expired, "the hold was released");
+      co_return Error::conflict(Problem::hold_expired, "the hold has expired");
+    }
+    ConfirmTicket t;
+    t.fence = static_cast<std::uint64_t>((*reply)[1].as_int());
+    t.deadline_ms = (*reply)[2].as_int();
+    t.hold.id = hold_id;
+    t.hold.show_id = show_id;
+    t.hold.user_id = user_id;
+    t.hold.total_cents = std::stoll(text_of((*reply)[3]));
+    t.hold.expires_at_ms = (*reply)[4].as_int();
+    for (std::size_t i = 5; i < reply->size(); ++i) t.hold.seats.push_back((*reply)[i].as_string());
+    co_return t;
+  }
+
+  asio::awaitable<void> finish_confirm(Id show_id, ConfirmTicket ticket, ConfirmOutcome outcome,
+                                       std::vector<std::string> taken) override {
+    Strings rest{ticket.hold.id, std::to_string(ticket.fence),
+                 outcome == ConfirmOutcome::booked  ? "booked"
+                 : outcome == ConfirmOutcome::taken ? "taken"
+                                                    : "released",
+                 std::to_string(ticket.hold.seats.size())};
+    for (const auto& s : ticket.hold.seats) rest.push_back(s);
+    for (auto& s : taken) rest.push_back(std::move(s));
+    try {
+      co_await seat(show_id, "finish", std::move(rest));
+    } catch (const std::exception& e) {
+      // The confirmation deadline reverts the hold by itself; the store stays the truth.
+      logging::warn("redis finish_confirm failed", {{"error", e.what()}});
+    }
+    co_await forget_for_user(ticket.hold.user_id, ticket.hold.id);
+  }
+
+  asio::awaitable<void> mark(Id show_id, std::string op, std::vector<std::string> seats) {
+    try {
+      co_await seat(show_id, std::move(op), std::move(seats));
+    } catch (const std::exception& e) {
+      logging::warn("redis mark failed", {{"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<void> mark_booked(Id show_id, std::vector<std::string> seats) override {
+    return mark(show_id, "mark_booked", std::move(seats));
+  }
+
+  asio::awaitable<void> mark_free(Id show_id, std::vector<std::string> seats) override {
+    return mark(show_id, "mark_free", std::move(seats));
+  }
+
+  asio::awaitable<Result<SeatSnapshot>> statuses(Id show_id,
+                                                 std::span<const std::string> seat_ids) override {
+    Strings rest(seat_ids.begin(), seat_ids.end());
+    std::optional<RedisValue> reply;
+    try {
+      reply = co_await seat(show_id, "statuses", std::move(rest));
+    } catch (const std::exception& e) {
+      logging::warn("redis statuses failed", {{"error", e.what()}});
+    }
+    if (!reply) co_return unreachable();
+    SeatSnapshot snap;
+    snap.version = static_cast<std::uint64_t>((*reply)[0].as_int());
+    snap.statuses.reserve(reply->size() - 1);
+    for (std::size_t i = 1; i < reply->size(); ++i)
+      snap.statuses.push_back(status_of_letter((*reply)[i].as_string()));
+    co_return snap;
+  }
+
+  asio::awaitable<std::uint64_t> version(Id show_id) override {
+    std::uint64_t v = 0;
+    try {
+      const RedisValue reply = co_await seat(show_id, "version", Strings{});
+      v = static_cast<std::uint64_t>(reply[0].as_int());
+    } catch (const std::exception& e) {
+      logging::warn("redis version failed", {{"error", e.what()}});
+    }
+    co_return v;
+  }
+
+  asio::awaitable<Result<std::vector<HoldInfo>>> holds_of(Id user_id) override {
+    std::vector<HoldInfo> out;
+    bool failed = false;
+    try {
+      Strings range{"ZRANGE", user_holds_key(user_id), "0", "-1"};
+      const RedisValue ids = co_await client_->command(std::move(range), user_holds_key(user_id),
+                                                       redis::Idempotent::yes);
+      std::map<Id, Strings> by_show;  // bounded by the user's indexed holds
+      for (const RedisValue& id : ids.as_array())
+        if (const Id show = show_of_hold(id.as_string())) by_show[show].push_back(id.as_string());
+      for (auto& [show, hold_ids] : by_show) {
+        Strings asked = hold_ids;
+        const RedisValue records = co_await seat(show, "hold_info", std::move(asked));
+        for (std::size_t i = 0; i < hold_ids.size() && i < records.size(); ++i) {
+          if (!records[i].is_string()) {
+            co_await forget_for_user(user_id, hold_ids[i]);
+            continue;
+          }
+          const json::value rec = json::parse(records[i].as_string());
+          const json::object& o = rec.as_object();
+          HoldInfo h;
+          h.id = hold_ids[i];
+          h.show_id = show;
+          h.user_id = user_id;
+          for (const auto& s : o.at("s").as_array()) h.seats.emplace_back(s.as_string());
+          const json::value& total = o.at("t");
+          h.total_cents = total.is_string() ? std::stoll(std::string(total.as_string()))
+                                            : total.to_number<std::int64_t>();
+          h.expires_at_ms = o.at("x").to_number<std::int64_t>();
+          out.push_back(std::move(h));
+        }
+      }
+    } catch (const std::exception& e) {
+      logging::warn("redis holds_of failed", {{"error", e.what()}});
+      failed = true;
+    }
+    if (failed) co_return unreachable();
+    co_return out;
+  }
+
+  void on_changes(ChangeListener listener) override { listeners_.push_back(std::move(listener)); }
+  void on_resync(ResyncListener listener) override { resyncs_.push_back(std::move(listener)); }
+
+  // One subscription per show this instance watches, shared by its watchers; the last
+  // watcher's release removes the entry and unsubscribes.
+  struct ShowWatch {
+    ShowWatch(std::weak_ptr<RedisHoldRegistry> o, Id s, redis::Subscription sub)
+        : owner(std::move(o)), show(s), subscription(std::move(sub)) {}
+    ~ShowWatch() {
+      if (auto o = owner.lock()) o->forget_watch(show);
+    }
+    std::weak_ptr<RedisHoldRegistry> owner;
+    Id show;
+    redis::Subscription subscription;
+  };
+
+  void forget_watch(Id show_id) {
+    std::lock_guard lock(watch_mutex_);
+    auto it = watches_.find(show_id);
+    if (it != watches_.end() && it->second.expired()) watches_.erase(it);
+  }
+
+  asio::awaitable<std::shared_ptr<void>> watch(Id show_id) override {
+    // A second try covers a subscription that another watcher was making and that failed.
+    std::optional<std::shared_ptr<void>> w = co_await watch_once(show_id);
+    if (!w) w = co_await watch_once(show_id);
+    co_return w ? *w : nullptr;
+  }
+
+  // nullopt: another watcher of this instance was subscribing; it has finished now.
+  asio::awaitable<std::optional<std::shared_ptr<void>>> watch_once(Id show_id) {
+    bool subscribe_here = false;
+    {
+      std::lock_guard lock(watch_mutex_);
+      if (auto it = watches_.find(show_id); it != watches_.end())
+        if (auto w = it->second.lock()) co_return w;
+      if (!pending_.count(show_id)) {
+        pending_[show_id];
+        subscribe_here = true;
+      }
+    }
+    if (!subscribe_here) {
+      co_await wait_for_subscriber(show_id);
+      co_return std::nullopt;
+    }
+    std::optional<redis::Subscription> sub;
+    try {
+      sub = co_await subscribe(show_id);
+    } catch (const std::exception& e) {
+      logging::warn("redis subscribe failed", {{"error", e.what()}});
+    }
+    co_return std::shared_ptr<void>(publish_watch(show_id, std::move(sub)));
+  }
+
+  asio::awaitable<bool> wait_for_subscriber(Id show_id) {
+    auto wait = [self = shared_from_this(), show_id](Deliver<bool> deliver) {
+      std::lock_guard lock(self->watch_mutex_);
+      auto it = self->pending_.find(show_id);
+      if (it == self->pending_.end()) {
+        deliver(true);
+        return;
+      }
+      it->second.push_back(std::move(deliver));
+    };
+    return await_callback<bool>(std::move(wait));
+  }
+
+  asio::awaitable<redis::Subscription> subscribe(Id show_id) {
+    auto on_message = [weak = weak_from_this(), show_id](std::string_view payload) {
+      if (auto self = weak.lock()) self->deliver(show_id, parse_changes(payload));
+    };
+    auto on_resubscribed = [weak = weak_from_this(), show_id] {
+      if (auto self = weak.lock())
+        for (const auto& r : self->resyncs_) r(show_id);
+    };
+    return client_->ssubscribe(channel_of(show_id), std::move(on_message),
+                               std::move(on_resubscribed));
+  }
+
+  // Makes the subscription the show's shared watch (null if it failed) and wakes the watchers
+  // that waited for it.
+  std::shared_ptr<ShowWatch> publish_watch(Id show_id, std::optional<redis::Subscription> sub) {
+    std::shared_ptr<ShowWatch> w;
+    std::vector<Deliver<bool>> waiting;
+    {
+      std::lock_guard lock(watch_mutex_);
+      if (sub) {
+        w = std::make_shared<ShowWatch>(weak_from_this(), show_id, std::move(*sub));
+        watches_[show_id] = w;
+      }
+      waiting = std::move(pending_[show_id]);
+      pending_.erase(show_id);
+    }
+    for (auto& d : waiting) d(true);
+    return w;
+  }
+
+  void deliver(Id show_id, const std::vector<SeatChange>& changes) {
+    if (changes.empty()) return;
+    for (const auto& l : listeners_) l(show_id, changes);
+  }
+
+  // Ends due holds of any show (whichever instance made them) and settles the index.
+  asio::awaitable<void> sweep() {
+    const RedisValue due = co_await due_shows(now_unix_ms());
+    for (std::size_t i = 0; i + 1 < due.size(); i += 2)
+      co_await reap(due[i].as_string(), text_of(due[i + 1]));
+  }
+
+  asio::awaitable<RedisValue> due_shows(std::int64_t now) {
+    Strings range{"ZRANGEBYSCORE", kDueShows, "-inf", std::to_string(now),
+                  "WITHSCORES",    "LIMIT",   "0",    "64"};
+    return client_->command(std::move(range), kDueShows, redis::Idempotent::yes);
+  }
+
+  asio::awaitable<void> reap(std::string show_text, std::string seen) {
+    const RedisValue next = co_await seat(std::stoll(show_text), "reap", Strings{});
+    Strings keys{kDueShows};
+    Strings args{"settle", show_text, seen, std::to_string(next[0].as_int())};
+    require_ok(co_await client_->eval(due_index_, std::move(keys), std::move(args)));
+  }
+
+  std::size_t watched_shows() {
+    std::lock_guard lock(watch_mutex_);
+    return watches_.size();
+  }
+
+ private:
+  std::shared_ptr<RedisClient> client_;
+  std::size_t max_held_per_user_;
+  Script seat_;
+  Script due_index_;
+  std::vector<ChangeListener> listeners_;  // set before serving
+  std::vector<ResyncListener> resyncs_;    // set before serving
+  std::mutex watch_mutex_;
+  // Shows watched by this instance's WebSockets: bounded by them; an entry goes with its last
+  // watcher (ShowWatch's deleter).
+  std::unordered_map<Id, std::weak_ptr<ShowWatch>> watches_;
+  // Watchers waiting for a subscription in flight, by show; emptied when it completes.
+  std::unordered_map<Id, std::vector<Deliver<bool>>> pending_;
+};
+
+// Catalog pages: bytes in Redis (shared, with TTLs), and the same bytes kept near, per
+// instance. Keys include their namespace's generation, so a near copy is right for as long as
+// the generation it was built under (and its TTL) lasts.
+class RedisCache final : public Cache {
+ public:
+  RedisCache(std::shared_ptr<RedisClient> client, std::size_t near_bytes)
+      : client_(std::move(client)), bump_(redis_scripts::bump_generation()), near_(0, near_bytes) {}
+
+  asio::awaitable<Bytes> get(std::string key) override {
+    const std::int64_t now = now_unix_ms();
+    Bytes hit = near_.with(
+        key, [&](Near* n) -> Bytes { return n && n->expires_ms > now ? n->bytes : nullptr; });
+    if (hit) co_return hit;
+    try {
+      Strings cmd{"GET", "c:" + key};
+      const RedisValue v =
+          co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+      if (v.is_string()) {
+        hit = std::make_shared<const std::string>(v.as_string());
+        near_.put(key, Near{hit, now + kNearFillMs});
+      }
+    } catch (const std::exception& e) {
+      logging::debug("redis cache get failed", {{"error", e.what()}});
+    }
+    co_return hit;
+  }
+
+  asio::awaitable<void> put(std::string key, Bytes value, std::chrono::milliseconds ttl) override {
+    near_.put(key, Near{value, now_unix_ms() + ttl.count()});
+    try {
+      Strings cmd{"SET", "c:" + key, *value, "PX",
+                  std::to_string(std::max<std::int64_t>(1, ttl.count()))};
+      co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+    } catch (const std::exception& e) {
+      logging::debug("redis cache put failed", {{"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<void> erase(std::string key) override {
+    near_.erase(key);
+    try {
+      Strings cmd{"DEL", "c:" + key};
+      co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+    } catch (const std::exception& e) {
+      logging::debug("redis cache erase failed", {{"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<std::uint64_t> generation(std::string ns) override {
+    std::uint64_t g = 0;
+    try {
+      Strings get{"GET", "g:" + ns};
+      RedisValue v = co_await client_->command(std::move(get), "g:" + ns, redis::Idempotent::yes);
+      if (v.is_nil()) {
+        Strings keys{"g:" + ns};
+        v = co_await client_->eval(bump_, std::move(keys), Strings{});
+      }
+      g = static_cast<std::uint64_t>(v.as_int());
+    } catch (const std::exception& e) {
+      logging::debug("redis generation failed", {{"error", e.what()}});
+    }
+    co_return g;
+  }
+
+  asio::awaitable<void> bump(std::string ns) override {
+    try {
+      Strings keys{"g:" + ns};
+      co_await client_->eval(bump_, std::move(keys), Strings{});
+    } catch (const std::exception& e) {
+      logging::warn("redis generation bump failed", {{"error", e.what()}});
+    }
+  }
+
+  std::size_t near_bytes() const { return near_.bytes(); }
+
+ private:
+  static constexpr std::int64_t kNearFillMs = 5'000;  // a copy fetched from Redis, not put here
+  struct Near {
+    Bytes bytes;
+    std::int64_t expires_ms = 0;
+  };
+  struct Weigh {
+    std::size_t operator()(const Near& n) const { return (n.bytes ? n.bytes->size() : 0) + 96; }
+  };
+  std::shared_ptr<RedisClient> client_;
+  Script bump_;
+  // Bounded by bytes (near_bytes); least recently used pages go first; entries past their
+  // expiry are ignored and replaced.
+  ShardedLru<std::string, Near, Weigh> near_;
+};
+
+// Sessions live in Redis only: a sign-out on one instance is seen by every other at once.
+class RedisSessionCache final : public SessionCache {
+ public:
+  explicit RedisSessionCache(std::shared_ptr<RedisClient> client) : client_(std::move(client)) {}
+
+  asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) override {
+    std::optional<SessionRecord> out;
+    try {
+      Strings cmd{"GET", "sess:" + token_hash};
+      const RedisValue v =
+          co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+      if (v.is_string()) {
+        const json::value parsed = json::parse(v.as_string());
+        const json::object& o = parsed.as_object();
+        SessionRecord s;
+        s.user.id = o.at("id").to_number<std::int64_t>();
+        s.user.email = std::string(o.at("email").as_string());
+        s.user.name = std::string(o.at("name").as_string());
+        s.user.role = o.at("role").as_string() == "admin" ? Role::admin : Role::customer;
+        s.expires_at = o.at("exp").to_number<std::int64_t>();
+        if (s.expires_at > now_unix()) out = std::move(s);
+      }
+    } catch (const std::exception& e) {
+      logging::debug("redis session get failed", {{"error", e.what()}});
+    }
+    co_return out;
+  }
+
+  asio::awaitable<void> put(std::string token_hash, SessionRecord s) override {
+    const std::int64_t ttl_ms = (s.expires_at - now_unix()) * 1000;
+    if (ttl_ms <= 0) co_return;
+    json::object o{{"id", s.user.id},
+                   {"email", s.user.email},
+                   {"name", s.user.name},
+                   {"role", std::string(role_name(s.user.role))},
+                   {"exp", s.expires_at}};
+    try {
+      Strings cmd{"SET", "sess:" + token_hash, json::serialize(o), "PX", std::to_string(ttl_ms)};
+      co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+    } catch (const std::exception& e) {
+      logging::debug("redis session put failed", {{"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<bool> erase(std::string token_hash) override {
+    bool done = false;
+    try {
+      Strings cmd{"DEL", "sess:" + token_hash};
+      co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+      done = true;
+    } catch (const std::exception& e) {
+      logging::warn("redis session erase failed", {{"error", e.what()}});
+    }
+    co_return done;
+  }
+
+ private:
+  std::shared_ptr<RedisClient> client_;
+};
+
+class RedisIdempotencyGuard final : public IdempotencyGuard {
+ public:
+  explicit RedisIdempotencyGuard(std::shared_ptr<RedisClient> client)
+      : client_(std::move(client)), delete_if_owner_(redis_scripts::delete_if_owner()) {}
+
+  static std::string key_of(Id user, const std::string& key) {
+    return "idem:{" + std::to_string(user) + "}:" + key;
+  }
+
+  asio::awaitable<std::optional<std::uint64_t>> try_begin(Id user_id, std::string key,
+                                                          std::chrono::milliseconds ttl) override {
+    std::uint64_t token = 0;
+    randombytes_buf(&token, sizeof token);
+    token |= 1;  // never 0
+    std::optional<std::uint64_t> out = token;
+    try {
+      Strings cmd{"SET",
+                  key_of(user_id, key),
+                  std::to_string(token),
+                  "NX",
+                  "PX",
+                  std::to_string(std::max<std::int64_t>(1, ttl.count()))};
+      const RedisValue v = co_await client_->command(std::move(cmd), key_of(user_id, key));
+      if (v.is_nil()) out.reset();
+    } catch (const std::exception& e) {
+      // The store's unique (user, key) still refuses a second booking: go on without the mark.
+      logging::warn("redis idempotency mark failed", {{"error", e.what()}});
+    }
+    co_return out;
+  }
+
+  asio::awaitable<void> end(Id user_id, std::string key, std::uint64_t token) override {
+    try {
+      Strings keys{key_of(user_id, key)};
+      Strings args{std::to_string(token)};
+      co_await client_->eval(delete_if_owner_, std::move(keys), std::move(args));
+    } catch (const std::exception& e) {
+      logging::debug("redis idempotency end failed", {{"error", e.what()}});  // the TTL ends it
+    }
+  }
+
+ private:
+  std::shared_ptr<RedisClient> client_;
+  Script delete_if_owner_;
+};
+
+class RedisRateLimiter final : public RateLimiter {
+ public:
+  explicit RedisRateLimiter(std::shared_ptr<RedisClient> client)
+      : client_(std::move(client)), window_(redis_scripts::rate_window()) {}
+
+  asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
+    const std::int64_t now = now_unix_ms();
+    const std::int64_t minute = now / 60'000;
+    RateDecision d;
+    d.limit = limit_per_minute;
+    d.remaining = limit_per_minute;
+    try {
+      const std::string tag = "rl:{" + key + "}:";
+      Strings keys{tag + std::to_string(minute), tag + std::to_string(minute - 1)};
+      Strings args{std::to_string(limit_per_minute), std::to_string(minute * 60'000)};
+      const RedisValue v = co_await client_->eval(window_, std::move(keys), std::move(args));
+      require_ok(v);
+      d.allowed = v[0].as_int() == 1;
+      d.remaining = v[1].as_int();
+      d.retry_after_s = v[2].as_int();
+    } catch (const std::exception& e) {
+      // Failing open: a Redis outage must not turn every request away.
+      logging::debug("redis rate limit failed", {{"error", e.what()}});
+    }
+    co_return d;
+  }
+
+ private:
+  std::shared_ptr<RedisClient> client_;
+  Script window_;
+};
+
+// Runs the expiry sweep every `every` on `ex` until stopped.
+class DueSweeper : public std::enable_shared_from_this<DueSweeper> {
+ public:
+  DueSweeper(asio::any_io_executor ex, std::chrono::milliseconds every,
+             std::shared_ptr<RedisHoldRegistry> holds)
+      : every_(every), holds_(std::move(holds)) {
+    timer_.emplace(ex);
+  }
+
+  void arm() {
+    if (stopped_ || !timer_) return;
+    timer_->expires_after(every_);
+    timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped_) return;
+      if (self->running_.exchange(true)) {
+        self->arm();
+        return;
+      }
+      asio::co_spawn(self->timer_->get_executor(), self->run_once(), asio::detached);
+    });
+  }
+
+  asio::awaitable<void> run_once() {
+    auto self = shared_from_this();
+    try {
+      co_await holds_->sweep();
+    } catch (const std::exception& e) {
+      logging::debug("redis expiry sweep failed", {{"error", e.what()}});
+    }
+    running_ = false;
+    arm();
+  }
+
+  void stop() {
+    stopped_ = true;
+    if (timer_) timer_->cancel();
+    timer_.reset();
+  }
+
+ private:
+  std::chrono::milliseconds every_;
+  std::shared_ptr<RedisHoldRegistry> holds_;
+  std::optional<asio::steady_timer> timer_;
+  std::atomic<bool> running_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Coordinator make_redis_coordinator(boost::asio::any_io_executor timer_executor,
+                                   RedisCoordinatorOptions options) {
+  auto client = std::make_shared<RedisClient>(redis::parse_redis_url(options.url));
+  auto holds = std::make_shared<RedisHoldRegistry>(client, options.max_held_per_user);
+  auto cache = std::make_shared<RedisCache>(client, options.near_cache_bytes);
+  auto sessions = std::make_shared<RedisSessionCache>(client);
+  auto marks = std::make_shared<RedisIdempotencyGuard>(client);
+  auto limiter = std::make_shared<RedisRateLimiter>(client);
+  auto sweeper = std::make_shared<DueSweeper>(timer_executor, options.sweep_interval, holds);
+  sweeper->arm();
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}};
+  c.stop = [client, sweeper] {
+    sweeper->stop();
+    client->stop();
+  };
+  c.health = [client]() -> asio::awaitable<std::vector<HealthCheck>> {
+    std::vector<HealthCheck> out;
+    std::string state = "ok";
+    try {
+      Strings ping{"PING"};
+      const RedisValue v = co_await client->command(std::move(ping), "", redis::Idempotent::yes);
+      if (v.is_error()) state = v.as_string();
+    } catch (const std::exception& e) {
+      state = e.what();
+    }
+    out.push_back(HealthCheck{"redis", state, state == "ok", false});
+    co_return out;
+  };
+  return c;
+}
+
+}  // namespace boxoffice
