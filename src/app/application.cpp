@@ -153,6 +153,7 @@ int serve(const Config& config) {
     } else {
       RedisCoordinatorOptions ro;
       ro.url = config.redis_url;
+      ro.ns = config.redis_namespace;
       ro.max_held_per_user = static_cast<std::size_t>(config.max_held_seats_per_user);
       coord = make_redis_coordinator(server->executor(0), ro);
     }
@@ -185,15 +186,15 @@ int serve(const Config& config) {
     asio::co_spawn(ex, store->purge_expired(now_unix() - 24 * 3600), asio::detached);
   });
   // Weak references: the metrics outlive the server, the registry's timer must not.
+  // Weak references: the metrics outlive the server, the registry's timer must not.
   metrics->set_retained([&booking, weak_hub = std::weak_ptr<live::LiveHub>(hub),
-                         weak_local = std::weak_ptr<LocalHoldRegistry>(
-                             std::dynamic_pointer_cast<LocalHoldRegistry>(coord.holds))] {
+                         coord_parts = coord.retained] {
     Metrics::Retained r{{"seat_view_bytes", static_cast<double>(booking.cached_seat_view_bytes())},
                         {"show_infos", static_cast<double>(booking.cached_show_infos())}};
     if (auto hub = weak_hub.lock())
       r.emplace_back("live_channels", static_cast<double>(hub->channel_count()));
-    if (auto local = weak_local.lock())
-      r.emplace_back("hold_registry_shows", static_cast<double>(local->show_count()));
+    if (coord_parts)
+      for (auto& part : coord_parts()) r.push_back(std::move(part));
     return r;
   });
   http::Api api{accounts,

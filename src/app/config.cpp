@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -58,6 +60,8 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_DB_QUERY_TIMEOUT", "--db-query-timeout",
        "longest one database statement or transaction may take before 503 (default 5s)"},
       {"BOXOFFICE_REDIS_URL", "--redis-url", "redis://host:port or a comma list of cluster seeds"},
+      {"BOXOFFICE_REDIS_NAMESPACE", "--redis-namespace",
+       "prefix of every Redis key and channel, for deployments sharing one Redis (default none)"},
       {"BOXOFFICE_HOLD_TTL", "--hold-ttl", "seat hold length (default 10s)"},
       {"BOXOFFICE_MAX_SEATS_PER_HOLD", "--max-seats-per-hold",
        "seats per hold at most (default 10)"},
@@ -200,6 +204,16 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
         return bad("BOXOFFICE_REDIS_URL", "'" + std::string(node) + "' is not redis://host:port");
     }
     c.redis_url = *v;
+  }
+  if (const std::string* v = get("BOXOFFICE_REDIS_NAMESPACE")) {
+    // Inside hash tags and key names: letters, digits and a few separators only.
+    if (v->size() > 64 || !std::all_of(v->begin(), v->end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' ||
+                 ch == ':' || ch == '.';
+        }))
+      return bad("BOXOFFICE_REDIS_NAMESPACE",
+                 "use at most 64 letters, digits and _ - : . characters");
+    c.redis_namespace = *v;
   }
   if ((e = duration("BOXOFFICE_HOLD_TTL", c.hold_ttl, 100ms, day))) return *e;
   if ((e = integer("BOXOFFICE_MAX_SEATS_PER_HOLD", c.max_seats_per_hold, 1, 100))) return *e;

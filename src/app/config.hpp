@@ -30,6 +30,7 @@ struct Config {
   Millis db_acquire_timeout = std::chrono::seconds(2);
   Millis db_query_timeout = std::chrono::seconds(5);
   std::string redis_url;
+  std::string redis_namespace;
   Millis hold_ttl = std::chrono::seconds(10);
   int max_seats_per_hold = 10;
   int max_held_seats_per_user = 10;  // per show, across holds

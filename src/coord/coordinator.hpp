@@ -130,6 +130,9 @@ struct Coordinator {
   std::function<void()> stop;
   // The backend's own readiness (empty: nothing beyond this process, as in-process).
   std::function<asio::awaitable<std::vector<HealthCheck>>()> health;
+  // What the backend keeps in this process, by part, for boxoffice_retained (empty: nothing).
+  // Holds the parts weakly: callable after stop.
+  std::function<std::vector<std::pair<std::string, double>>()> retained;
 };
 
 }  // namespace boxoffice

@@ -177,6 +177,10 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
   seat_views_.upsert(
       show_id, [] { return SeatView{}; },
       [&](SeatView& v) {
+        if (v.statuses.empty()) {  // a new entry: a version 0 must not look like a match
+          v = *view;
+          return;
+        }
         if (v.version > view->version) return;
         if (v.version == view->version) {
           if (view->json && !v.json) {

@@ -6,7 +6,13 @@ The same suites run over each storage backend, chosen by BOXOFFICE_TEST_BACKEND:
   embedded  (default) the server's own store in its data directory
   postgres  a PostgreSQL primary and streaming replica behind two PgBouncers (pg_cluster.py),
             started once per test session; each Server gets a database of its own
+  postgres-redis          the same, plus one standalone redis-server for the session
+  postgres-redis-cluster  the same, plus a 6-node Redis Cluster (3 masters, 3 replicas)
+With Redis, each Server's keys live under its own namespace (BOXOFFICE_REDIS_NAMESPACE = its
+database), so servers sharing the session's Redis see only their own state - unless a test
+points two servers at one database on purpose, as many instances of one deployment.
 """
+import atexit
 import json
 import os
 import shutil
@@ -22,6 +28,7 @@ import pytest
 import requests
 
 from pg_cluster import PgCluster
+from redis_cluster import RedisCluster, RedisStandalone
 
 BIN = os.environ.get("BOXOFFICE_BIN", os.path.join(os.path.dirname(__file__), "../../build/release/boxoffice"))
 ADMIN = ("admin@boxoffice.test", "admin-password")
@@ -110,8 +117,41 @@ class PostgresBackend(Backend):
             pass  # no database, or the primary is down: it goes with the cluster
 
 
+class PostgresRedisBackend(PostgresBackend):
+    """PostgreSQL as above, and one Redis for the session, started on first use."""
+    name = "postgres-redis"
+
+    def __init__(self):
+        super().__init__()
+        self._redis = None
+
+    def start_redis(self):
+        return RedisStandalone().start()
+
+    def redis(self):
+        with self._lock:
+            if self._redis is None:
+                self._redis = self.start_redis()
+                atexit.register(self._redis.stop)
+            return self._redis
+
+    def server_env(self, data_dir):
+        env = super().server_env(data_dir)
+        env["BOXOFFICE_REDIS_URL"] = self.redis().url
+        env["BOXOFFICE_REDIS_NAMESPACE"] = self.database(data_dir) + ":"
+        return env
+
+
+class PostgresRedisClusterBackend(PostgresRedisBackend):
+    name = "postgres-redis-cluster"
+
+    def start_redis(self):
+        return RedisCluster(masters=3, replicas=1, node_timeout_ms=2000).start()
+
+
 # Adding a backend is adding a class above and a line here.
-BACKENDS = {cls.name: cls for cls in (EmbeddedBackend, PostgresBackend)}
+BACKENDS = {cls.name: cls for cls in (EmbeddedBackend, PostgresBackend, PostgresRedisBackend,
+                                      PostgresRedisClusterBackend)}
 BACKEND = os.environ.get("BOXOFFICE_TEST_BACKEND", "embedded")
 if BACKEND not in BACKENDS:
     raise RuntimeError(f"BOXOFFICE_TEST_BACKEND={BACKEND!r}: expected one of {', '.join(BACKENDS)}")

@@ -237,7 +237,13 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
       std::vector<std::function<void()>>{sweep_of(cache), sweep_of(sessions), sweep_of(marks),
                                          sweep_of(limiter)});
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}};
+  c.retained = [weak = std::weak_ptr<LocalHoldRegistry>(holds)] {
+    std::vector<std::pair<std::string, double>> parts;
+    if (auto h = weak.lock())
+      parts.emplace_back("hold_registry_shows", static_cast<double>(h->show_count()));
+    return parts;
+  };
   c.stop = [holds, sweeper] {
     holds->stop();
     sweeper->stop();

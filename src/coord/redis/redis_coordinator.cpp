@@ -32,14 +32,14 @@ using redis::RedisValue;
 using redis::Script;
 using Strings = std::vector<std::string>;
 
-constexpr const char* kDueShows = "holds:due-shows";
-
-std::string show_tag(Id show) {
-  return "{s:" + std::to_string(show) + "}";
+// Every key and channel starts with the deployment's namespace (BOXOFFICE_REDIS_NAMESPACE), so
+// that several deployments can share one Redis.
+std::string show_tag(const std::string& ns, Id show) {
+  return "{" + ns + "s:" + std::to_string(show) + "}";
 }
 
-Strings show_keys(Id show) {
-  const std::string tag = show_tag(show);
+Strings show_keys(const std::string& ns, Id show) {
+  const std::string tag = show_tag(ns, show);
   Strings keys;
   for (const char* part :
        {":held", ":booked", ":holds", ":due", ":users", ":gone", ":gonez", ":meta"})
@@ -47,12 +47,8 @@ Strings show_keys(Id show) {
   return keys;
 }
 
-std::string channel_of(Id show) {
-  return show_tag(show) + ":live";
-}
-
-std::string user_holds_key(Id user) {
-  return "{u:" + std::to_string(user) + "}:holds";
+std::string channel_of(const std::string& ns, Id show) {
+  return show_tag(ns, show) + ":live";
 }
 
 // Hold ids embed their show: "h<show>.<random>".
@@ -107,11 +103,18 @@ Error unreachable() {
 class RedisHoldRegistry final : public HoldRegistry,
                                 public std::enable_shared_from_this<RedisHoldRegistry> {
  public:
-  RedisHoldRegistry(std::shared_ptr<RedisClient> client, std::size_t max_held_per_user)
+  RedisHoldRegistry(std::shared_ptr<RedisClient> client, std::string ns,
+                    std::size_t max_held_per_user)
       : client_(std::move(client)),
+        ns_(std::move(ns)),
+        due_shows_(ns_ + "holds:due-shows"),
         max_held_per_user_(max_held_per_user),
         seat_(redis_scripts::seat()),
         due_index_(redis_scripts::due_index()) {}
+
+  std::string user_holds_key(Id user) const {
+    return "{" + ns_ + "u:" + std::to_string(user) + "}:holds";
+  }
 
   // ---- the seat script ----
 
@@ -119,15 +122,15 @@ class RedisHoldRegistry final : public HoldRegistry,
     Strings args;
     args.reserve(rest.size() + 2);
     args.push_back(std::move(op));
-    args.push_back(channel_of(show));
+    args.push_back(channel_of(ns_, show));
     for (auto& r : rest) args.push_back(std::move(r));
-    RedisValue v = co_await client_->eval(seat_, show_keys(show), std::move(args));
+    RedisValue v = co_await client_->eval(seat_, show_keys(ns_, show), std::move(args));
     require_ok(v);
     co_return v;
   }
 
   asio::awaitable<void> register_due(Id show, std::int64_t deadline_ms) {
-    Strings keys{kDueShows};
+    Strings keys{due_shows_};
     Strings args{"register", std::to_string(show), std::to_string(deadline_ms)};
     require_ok(co_await client_->eval(due_index_, std::move(keys), std::move(args)));
   }
@@ -441,7 +444,7 @@ class RedisHoldRegistry final : public HoldRegistry,
       if (auto self = weak.lock())
         for (const auto& r : self->resyncs_) r(show_id);
     };
-    return client_->ssubscribe(channel_of(show_id), std::move(on_message),
+    return client_->ssubscribe(channel_of(ns_, show_id), std::move(on_message),
                                std::move(on_resubscribed));
   }
 
@@ -476,14 +479,14 @@ class RedisHoldRegistry final : public HoldRegistry,
   }
 
   asio::awaitable<RedisValue> due_shows(std::int64_t now) {
-    Strings range{"ZRANGEBYSCORE", kDueShows, "-inf", std::to_string(now),
-                  "WITHSCORES",    "LIMIT",   "0",    "64"};
-    return client_->command(std::move(range), kDueShows, redis::Idempotent::yes);
+    Strings range{"ZRANGEBYSCORE", due_shows_, "-inf", std::to_string(now),
+                  "WITHSCORES",    "LIMIT",    "0",    "64"};
+    return client_->command(std::move(range), due_shows_, redis::Idempotent::yes);
   }
 
   asio::awaitable<void> reap(std::string show_text, std::string seen) {
     const RedisValue next = co_await seat(std::stoll(show_text), "reap", Strings{});
-    Strings keys{kDueShows};
+    Strings keys{due_shows_};
     Strings args{"settle", show_text, seen, std::to_string(next[0].as_int())};
     require_ok(co_await client_->eval(due_index_, std::move(keys), std::move(args)));
   }
@@ -495,6 +498,8 @@ class RedisHoldRegistry final : public HoldRegistry,
 
  private:
   std::shared_ptr<RedisClient> client_;
+  std::string ns_;
+  std::string due_shows_;  // the index of shows with live holds
   std::size_t max_held_per_user_;
   Script seat_;
   Script due_index_;
@@ -513,8 +518,12 @@ class RedisHoldRegistry final : public HoldRegistry,
 // the generation it was built under (and its TTL) lasts.
 class RedisCache final : public Cache {
  public:
-  RedisCache(std::shared_ptr<RedisClient> client, std::size_t near_bytes)
-      : client_(std::move(client)), bump_(redis_scripts::bump_generation()), near_(0, near_bytes) {}
+  RedisCache(std::shared_ptr<RedisClient> client, std::string ns, std::size_t near_bytes)
+      : client_(std::move(client)),
+        c_(ns + "c:"),
+        g_(ns + "g:"),
+        bump_(redis_scripts::bump_generation()),
+        near_(0, near_bytes) {}
 
   asio::awaitable<Bytes> get(std::string key) override {
     const std::int64_t now = now_unix_ms();
@@ -522,9 +531,9 @@ class RedisCache final : public Cache {
         key, [&](Near* n) -> Bytes { return n && n->expires_ms > now ? n->bytes : nullptr; });
     if (hit) co_return hit;
     try {
-      Strings cmd{"GET", "c:" + key};
+      Strings cmd{"GET", c_ + key};
       const RedisValue v =
-          co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+          co_await client_->command(std::move(cmd), c_ + key, redis::Idempotent::yes);
       if (v.is_string()) {
         hit = std::make_shared<const std::string>(v.as_string());
         near_.put(key, Near{hit, now + kNearFillMs});
@@ -538,9 +547,9 @@ class RedisCache final : public Cache {
   asio::awaitable<void> put(std::string key, Bytes value, std::chrono::milliseconds ttl) override {
     near_.put(key, Near{value, now_unix_ms() + ttl.count()});
     try {
-      Strings cmd{"SET", "c:" + key, *value, "PX",
+      Strings cmd{"SET", c_ + key, *value, "PX",
                   std::to_string(std::max<std::int64_t>(1, ttl.count()))};
-      co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+      co_await client_->command(std::move(cmd), c_ + key, redis::Idempotent::yes);
     } catch (const std::exception& e) {
       logging::debug("redis cache put failed", {{"error", e.what()}});
     }
@@ -549,8 +558,8 @@ class RedisCache final : public Cache {
   asio::awaitable<void> erase(std::string key) override {
     near_.erase(key);
     try {
-      Strings cmd{"DEL", "c:" + key};
-      co_await client_->command(std::move(cmd), "c:" + key, redis::Idempotent::yes);
+      Strings cmd{"DEL", c_ + key};
+      co_await client_->command(std::move(cmd), c_ + key, redis::Idempotent::yes);
     } catch (const std::exception& e) {
       logging::debug("redis cache erase failed", {{"error", e.what()}});
     }
@@ -559,10 +568,10 @@ class RedisCache final : public Cache {
   asio::awaitable<std::uint64_t> generation(std::string ns) override {
     std::uint64_t g = 0;
     try {
-      Strings get{"GET", "g:" + ns};
-      RedisValue v = co_await client_->command(std::move(get), "g:" + ns, redis::Idempotent::yes);
+      Strings get{"GET", g_ + ns};
+      RedisValue v = co_await client_->command(std::move(get), g_ + ns, redis::Idempotent::yes);
       if (v.is_nil()) {
-        Strings keys{"g:" + ns};
+        Strings keys{g_ + ns};
         v = co_await client_->eval(bump_, std::move(keys), Strings{});
       }
       g = static_cast<std::uint64_t>(v.as_int());
@@ -574,7 +583,7 @@ class RedisCache final : public Cache {
 
   asio::awaitable<void> bump(std::string ns) override {
     try {
-      Strings keys{"g:" + ns};
+      Strings keys{g_ + ns};
       co_await client_->eval(bump_, std::move(keys), Strings{});
     } catch (const std::exception& e) {
       logging::warn("redis generation bump failed", {{"error", e.what()}});
@@ -593,6 +602,7 @@ class RedisCache final : public Cache {
     std::size_t operator()(const Near& n) const { return (n.bytes ? n.bytes->size() : 0) + 96; }
   };
   std::shared_ptr<RedisClient> client_;
+  std::string c_, g_;  // key prefixes of pages and generations
   Script bump_;
   // Bounded by bytes (near_bytes); least recently used pages go first; entries past their
   // expiry are ignored and replaced.
@@ -602,14 +612,15 @@ class RedisCache final : public Cache {
 // Sessions live in Redis only: a sign-out on one instance is seen by every other at once.
 class RedisSessionCache final : public SessionCache {
  public:
-  explicit RedisSessionCache(std::shared_ptr<RedisClient> client) : client_(std::move(client)) {}
+  RedisSessionCache(std::shared_ptr<RedisClient> client, std::string ns)
+      : client_(std::move(client)), prefix_(ns + "sess:") {}
 
   asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) override {
     std::optional<SessionRecord> out;
     try {
-      Strings cmd{"GET", "sess:" + token_hash};
+      Strings cmd{"GET", prefix_ + token_hash};
       const RedisValue v =
-          co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+          co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
       if (v.is_string()) {
         const json::value parsed = json::parse(v.as_string());
         const json::object& o = parsed.as_object();
@@ -636,8 +647,8 @@ class RedisSessionCache final : public SessionCache {
                    {"role", std::string(role_name(s.user.role))},
                    {"exp", s.expires_at}};
     try {
-      Strings cmd{"SET", "sess:" + token_hash, json::serialize(o), "PX", std::to_string(ttl_ms)};
-      co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+      Strings cmd{"SET", prefix_ + token_hash, json::serialize(o), "PX", std::to_string(ttl_ms)};
+      co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
     } catch (const std::exception& e) {
       logging::debug("redis session put failed", {{"error", e.what()}});
     }
@@ -646,8 +657,8 @@ class RedisSessionCache final : public SessionCache {
   asio::awaitable<bool> erase(std::string token_hash) override {
     bool done = false;
     try {
-      Strings cmd{"DEL", "sess:" + token_hash};
-      co_await client_->command(std::move(cmd), "sess:" + token_hash, redis::Idempotent::yes);
+      Strings cmd{"DEL", prefix_ + token_hash};
+      co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
       done = true;
     } catch (const std::exception& e) {
       logging::warn("redis session erase failed", {{"error", e.what()}});
@@ -657,15 +668,18 @@ class RedisSessionCache final : public SessionCache {
 
  private:
   std::shared_ptr<RedisClient> client_;
+  std::string prefix_;
 };
 
 class RedisIdempotencyGuard final : public IdempotencyGuard {
  public:
-  explicit RedisIdempotencyGuard(std::shared_ptr<RedisClient> client)
-      : client_(std::move(client)), delete_if_owner_(redis_scripts::delete_if_owner()) {}
+  RedisIdempotencyGuard(std::shared_ptr<RedisClient> client, std::string ns)
+      : client_(std::move(client)),
+        ns_(std::move(ns)),
+        delete_if_owner_(redis_scripts::delete_if_owner()) {}
 
-  static std::string key_of(Id user, const std::string& key) {
-    return "idem:{" + std::to_string(user) + "}:" + key;
+  std::string key_of(Id user, const std::string& key) const {
+    return ns_ + "idem:{" + std::to_string(user) + "}:" + key;
   }
 
   asio::awaitable<std::optional<std::uint64_t>> try_begin(Id user_id, std::string key,
@@ -702,13 +716,14 @@ class RedisIdempotencyGuard final : public IdempotencyGuard {
 
  private:
   std::shared_ptr<RedisClient> client_;
+  std::string ns_;
   Script delete_if_owner_;
 };
 
 class RedisRateLimiter final : public RateLimiter {
  public:
-  explicit RedisRateLimiter(std::shared_ptr<RedisClient> client)
-      : client_(std::move(client)), window_(redis_scripts::rate_window()) {}
+  RedisRateLimiter(std::shared_ptr<RedisClient> client, std::string ns)
+      : client_(std::move(client)), ns_(std::move(ns)), window_(redis_scripts::rate_window()) {}
 
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
     const std::int64_t now = now_unix_ms();
@@ -717,7 +732,7 @@ class RedisRateLimiter final : public RateLimiter {
     d.limit = limit_per_minute;
     d.remaining = limit_per_minute;
     try {
-      const std::string tag = "rl:{" + key + "}:";
+      const std::string tag = ns_ + "rl:{" + key + "}:";
       Strings keys{tag + std::to_string(minute), tag + std::to_string(minute - 1)};
       Strings args{std::to_string(limit_per_minute), std::to_string(minute * 60'000)};
       const RedisValue v = co_await client_->eval(window_, std::move(keys), std::move(args));
@@ -734,6 +749,7 @@ class RedisRateLimiter final : public RateLimiter {
 
  private:
   std::shared_ptr<RedisClient> client_;
+  std::string ns_;
   Script window_;
 };
 
@@ -790,14 +806,24 @@ class DueSweeper : public std::enable_shared_from_this<DueSweeper> {
 Coordinator make_redis_coordinator(boost::asio::any_io_executor timer_executor,
                                    RedisCoordinatorOptions options) {
   auto client = std::make_shared<RedisClient>(redis::parse_redis_url(options.url));
-  auto holds = std::make_shared<RedisHoldRegistry>(client, options.max_held_per_user);
-  auto cache = std::make_shared<RedisCache>(client, options.near_cache_bytes);
-  auto sessions = std::make_shared<RedisSessionCache>(client);
-  auto marks = std::make_shared<RedisIdempotencyGuard>(client);
-  auto limiter = std::make_shared<RedisRateLimiter>(client);
+  const std::string& ns = options.ns;
+  auto holds = std::make_shared<RedisHoldRegistry>(client, ns, options.max_held_per_user);
+  auto cache = std::make_shared<RedisCache>(client, ns, options.near_cache_bytes);
+  auto sessions = std::make_shared<RedisSessionCache>(client, ns);
+  auto marks = std::make_shared<RedisIdempotencyGuard>(client, ns);
+  auto limiter = std::make_shared<RedisRateLimiter>(client, ns);
   auto sweeper = std::make_shared<DueSweeper>(timer_executor, options.sweep_interval, holds);
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}};
+  c.retained = [weak_holds = std::weak_ptr<RedisHoldRegistry>(holds),
+                weak_cache = std::weak_ptr<RedisCache>(cache)] {
+    std::vector<std::pair<std::string, double>> parts;
+    if (auto h = weak_holds.lock())
+      parts.emplace_back("redis_watched_shows", static_cast<double>(h->watched_shows()));
+    if (auto c = weak_cache.lock())
+      parts.emplace_back("near_cache_bytes", static_cast<double>(c->near_bytes()));
+    return parts;
+  };
   c.stop = [client, sweeper] {
     sweeper->stop();
     client->stop();

@@ -20,6 +20,8 @@ namespace boxoffice {
 
 struct RedisCoordinatorOptions {
   std::string url;  // BOXOFFICE_REDIS_URL
+  // Prefix of every key and channel (BOXOFFICE_REDIS_NAMESPACE): deployments sharing one Redis.
+  std::string ns;
   std::size_t max_held_per_user = 10;
   // How often this instance looks for due holds of any show.
   std::chrono::milliseconds sweep_interval{200};

@@ -1,0 +1,189 @@
+"""Many instances, one truth (BOXOFFICE_TEST_BACKEND=postgres-redis or postgres-redis-cluster):
+three boxoffice processes on one PostgreSQL database and one Redis namespace behave as one
+server."""
+import concurrent.futures
+import json
+import random
+import signal
+import threading
+import time
+
+import pytest
+import requests
+import websocket
+
+from boxoffice_harness import backend
+from conftest import BACKEND, Client, Server, assert_problem, login_admin, make_show, register
+
+pytestmark = pytest.mark.skipif("redis" not in BACKEND, reason=f"needs Redis; backend is {BACKEND}")
+
+
+def sibling(first, **extra):
+    """Another instance of `first`'s deployment: same database, same Redis namespace."""
+    env = dict(backend.server_env(first.data_dir))
+    env.update(extra)
+    return Server(env=env)
+
+
+@pytest.fixture(scope="module")
+def trio():
+    a = Server(env={"BOXOFFICE_HOLD_TTL": "2s"}).start()
+    b = sibling(a, BOXOFFICE_HOLD_TTL="2s").start()
+    c = sibling(a, BOXOFFICE_HOLD_TTL="2s").start()
+    yield a, b, c
+    for s in (c, b, a):
+        s.cleanup()
+
+
+def as_user_on(user, server):
+    """The same signed-in user, talking to another instance."""
+    other = Client(server.url, user.token)
+    other.user = user.user
+    return other
+
+
+def seats_of(server, show_id):
+    return {s["id"]: s["status"] for s in requests.get(f"{server.url}/api/v1/shows/{show_id}/seats", timeout=5).json()["seats"]}
+
+
+def test_a_session_from_one_instance_works_on_all_and_sign_out_is_seen_by_all(trio):
+    a, b, c = trio
+    user = register(a.url)
+    for s in (b, c):
+        assert as_user_on(user, s).get("/api/v1/users/me").json()["id"] == user.user["id"]
+    assert user.delete("/api/v1/sessions/current").status_code == 204
+    for s in (a, b, c):
+        assert_problem(as_user_on(user, s).get("/api/v1/users/me"), 401)
+
+
+def test_a_hold_on_one_instance_holds_on_all_and_another_confirms_it(trio):
+    a, b, c = trio
+    show = make_show(login_admin(a.url))
+    ann, bob = register(a.url), register(b.url)
+    h = ann.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1", "A2"]})
+    assert h.status_code == 201, h.text
+    body = assert_problem(bob.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A2", "A3"]}), 409, "seat-unavailable")
+    assert body["seats"] == ["A2"]
+    assert seats_of(c, show["id"])["A1"] == "held"
+    assert [x["hold_id"] for x in as_user_on(ann, c).get("/api/v1/holds").json()["items"]] == [h.json()["hold_id"]]
+    booking = as_user_on(ann, b).post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]})
+    assert booking.status_code == 201, booking.text
+    for s in (a, b, c):
+        assert seats_of(s, show["id"])["A1"] == "booked"
+    # Used: confirming it again anywhere is 409.
+    assert_problem(as_user_on(ann, c).post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]}), 409, "hold-expired")
+
+
+def test_a_change_on_one_instance_reaches_a_websocket_on_another_in_order(trio):
+    a, b, _ = trio
+    show = make_show(login_admin(a.url))
+    user = register(a.url)
+    ws = websocket.create_connection(f"ws://127.0.0.1:{b.port}/api/v1/shows/{show['id']}/live", timeout=10)
+    try:
+        assert json.loads(ws.recv())["type"] == "snapshot"
+        started = time.time()
+        h = user.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["B1"]})
+        assert h.status_code == 201
+        assert user.delete(f"/api/v1/holds/{h.json()['hold_id']}").status_code == 204
+        seen = []
+        while len(seen) < 2:
+            msg = json.loads(ws.recv())
+            seen += [(c["seat"], c["status"]) for c in msg["changes"]]
+        assert seen == [("B1", "held"), ("B1", "available")]
+        assert time.time() - started < 1.0
+    finally:
+        ws.close()
+
+
+def test_a_hold_made_on_an_instance_that_died_still_expires_and_watchers_hear_it():
+    a = Server(env={"BOXOFFICE_HOLD_TTL": "2s"}).start()
+    b = sibling(a, BOXOFFICE_HOLD_TTL="2s").start()
+    try:
+        show = make_show(login_admin(a.url))
+        user = register(a.url)
+        ws = websocket.create_connection(f"ws://127.0.0.1:{b.port}/api/v1/shows/{show['id']}/live", timeout=10)
+        assert json.loads(ws.recv())["type"] == "snapshot"
+        h = user.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["B3"]})
+        assert h.status_code == 201
+        expires = time.time() + 2
+        a.stop(sig=signal.SIGKILL)
+        seen = []
+        while ("B3", "available") not in seen:
+            msg = json.loads(ws.recv())
+            seen += [(c["seat"], c["status"]) for c in msg["changes"]]
+        assert time.time() - expires < 1.0, "the expiry reached the watcher late"
+        ws.close()
+        assert seats_of(b, show["id"])["B3"] == "available"
+    finally:
+        b.cleanup()
+        a.cleanup()
+
+
+def test_clients_racing_over_three_instances_never_double_book(trio):
+    servers = trio
+    admin = login_admin(servers[0].url)
+    users = [register(servers[i % 3].url) for i in range(96)]
+    for round_no in range(4):
+        show = make_show(admin, rows=[{"row": "A", "seats": 12, "category": "standard"}])
+        seat_ids = [f"A{i}" for i in range(1, 13)]
+        confirmed, errors = [], []
+        lock = threading.Lock()
+        barrier = threading.Barrier(len(users))
+
+        def play(i, u):
+            try:
+                rng = random.Random(round_no * 1000 + i)
+                me = as_user_on(u, servers[i % 3])
+                barrier.wait()
+                for _ in range(3):
+                    seats = rng.sample(seat_ids, rng.randint(1, 2))
+                    h = me.post(f"/api/v1/shows/{show['id']}/holds", {"seats": seats})
+                    if h.status_code != 201:
+                        assert h.status_code == 409, h.text
+                        continue
+                    # Confirm on another instance than the one that held.
+                    other = as_user_on(u, servers[(i + 1) % 3])
+                    b = other.post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]})
+                    assert b.status_code in (201, 409), b.text
+                    if b.status_code == 201:
+                        with lock:
+                            confirmed.append(b.json())
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    errors.append(repr(e))
+
+        with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
+            list(pool.map(lambda p: play(*p), enumerate(users)))
+        assert not errors, errors[:3]
+        sold = [s for b in confirmed for s in b["seats"]]
+        assert len(sold) == len(set(sold)), f"round {round_no}: a seat was sold twice: {sorted(sold)}"
+        for s in servers:
+            booked = {k for k, v in seats_of(s, show["id"]).items() if v == "booked"}
+            assert booked == set(sold), (s.url, booked, sold)
+
+
+def test_every_instance_restarted_keeps_every_booking():
+    a = Server().start()
+    b = sibling(a).start()
+    try:
+        show = make_show(login_admin(a.url))
+        booked = []
+        for i, s in enumerate((a, b, a, b)):
+            u = register(s.url)
+            h = u.post(f"/api/v1/shows/{show['id']}/holds", {"seats": [f"A{i + 1}"]})
+            bk = u.post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]})
+            assert bk.status_code == 201, bk.text
+            booked.append((u, bk.json()))
+        a.stop()
+        b.stop()
+        c = sibling(a).start()
+        try:
+            for u, bk in booked:
+                r = as_user_on(u, c).get(f"/api/v1/bookings/{bk['id']}")
+                assert r.status_code == 200 and r.json()["status"] == "confirmed"
+            assert [seats_of(c, show["id"])[f"A{i}"] for i in range(1, 5)] == ["booked"] * 4
+        finally:
+            c.cleanup()
+    finally:
+        b.cleanup()
+        a.cleanup()
