@@ -187,3 +187,87 @@ def test_every_instance_restarted_keeps_every_booking():
     finally:
         b.cleanup()
         a.cleanup()
+
+
+def owner_of(cluster, key):
+    """The master node (RedisNode) that serves `key`'s slot."""
+    from redis_cluster import command
+    port = cluster.ports[0]
+    slot = command(port, "CLUSTER", "KEYSLOT", key)
+    for line in command(port, "CLUSTER", "NODES").splitlines():
+        fields = line.split()
+        if "master" not in fields[2] or "fail" in fields[2]:
+            continue
+        node_port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        for part in fields[8:]:
+            lo, _, hi = part.partition("-")
+            if lo.isdigit() and int(lo) <= slot <= int(hi or lo):
+                return next(n for n in cluster.nodes if n.port == node_port)
+    raise AssertionError(f"no master serves slot {slot}")
+
+
+@pytest.mark.skipif(BACKEND != "postgres-redis-cluster", reason="kills a Redis Cluster master")
+def test_a_redis_master_killed_mid_race_loses_no_booking_and_sells_no_seat_twice(trio):
+    servers = trio
+    cluster = backend.redis()
+    admin = login_admin(servers[0].url)
+    show = make_show(admin, rows=[{"row": r, "seats": 20, "category": "standard"} for r in "ABCDEF"])
+    seat_ids = [f"{r}{n}" for r in "ABCDEF" for n in range(1, 21)]
+    namespace = backend.server_env(servers[0].data_dir)["BOXOFFICE_REDIS_NAMESPACE"]
+    victim = owner_of(cluster, "{" + namespace + "s:" + str(show["id"]) + "}:held")
+    users = [register(servers[i % 3].url) for i in range(48)]
+    confirmed, statuses, errors = [], [], []
+    lock = threading.Lock()
+    stop_at = time.time() + 14
+
+    def play(i, u):
+        rng = random.Random(i)
+        try:
+            while time.time() < stop_at:
+                me = as_user_on(u, servers[i % 3])
+                h = me.post(f"/api/v1/shows/{show['id']}/holds", {"seats": rng.sample(seat_ids, 2)})
+                with lock:
+                    statuses.append(h.status_code)
+                if h.status_code != 201:
+                    assert h.status_code in (409, 503), h.text
+                    time.sleep(0.05)
+                    continue
+                b = as_user_on(u, servers[(i + 1) % 3]).post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]})
+                with lock:
+                    statuses.append(b.status_code)
+                    if b.status_code == 201:
+                        confirmed.append((u, b.json()))
+                assert b.status_code in (201, 409, 503), b.text
+        except Exception as e:  # noqa: BLE001
+            with lock:
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=play, args=(i, u)) for i, u in enumerate(users)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    victim.stop()  # SIGKILL
+    try:
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors[:3]
+        assert statuses.count(201) > 0
+        sold = [s for _, b in confirmed for s in b["seats"]]
+        assert len(sold) == len(set(sold)), "a seat was sold twice"
+        # No lost 201: every confirmed booking is in the database.
+        for u, b in confirmed:
+            r = as_user_on(u, servers[0]).get(f"/api/v1/bookings/{b['id']}")
+            assert r.status_code == 200 and r.json()["status"] == "confirmed", r.text
+        # After the failover, every instance is ready and takes holds again.
+        deadline = time.time() + 30
+        for s in servers:
+            while requests.get(s.url + "/readyz", timeout=10).status_code != 200:
+                assert time.time() < deadline, s.read_log()[-2000:]
+                time.sleep(0.5)
+        fresh = make_show(admin)
+        for i, s in enumerate(servers):
+            h = register(s.url).post(f"/api/v1/shows/{fresh['id']}/holds", {"seats": [f"A{i + 1}"]})
+            assert h.status_code == 201, h.text
+    finally:
+        victim.start()  # back as a replica, so later tests have a whole cluster
+        cluster.wait_healthy(60)
