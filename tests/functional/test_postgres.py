@@ -156,3 +156,37 @@ def test_command_db_stopped_and_restarted_mid_traffic(pg_cluster):
         assert register(s.url).token
     finally:
         s.cleanup()
+
+
+def test_query_db_down_lists_fall_back_to_the_command_db(pg_cluster):
+    s = Server(env={"BOXOFFICE_DB_QUERY_TIMEOUT": "2s", "BOXOFFICE_CACHE_TTL_MOVIES": "100ms"}).start()
+    try:
+        admin = login_admin(s.url)
+        m = admin.post("/api/v1/movies", {"title": "Replica test", "description": "d", "duration_minutes": 90,
+                                          "rating": "PG", "genres": ["drama"]})
+        assert m.status_code == 201
+        time.sleep(5.5)  # past this instance's read-your-writes window: lists go to the replica
+        pg_cluster._pg_ctl("replica", "stop", "-m", "fast")
+        try:
+            for _ in range(3):
+                started = time.time()
+                r = requests.get(f"{s.url}/api/v1/movies?limit=100", timeout=15)
+                assert r.status_code == 200, r.text
+                assert m.json()["id"] in [x["id"] for x in r.json()["items"]]
+                assert time.time() - started < 5
+                time.sleep(0.2)
+            ready = requests.get(s.url + "/readyz", timeout=15)
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["command_db"] == "ok"
+            assert ready.json()["checks"]["query_db"] != "ok"
+            metrics = requests.get(s.url + "/metrics", timeout=5).text
+            assert 'boxoffice_db_reachable{db="query"} 0' in metrics
+        finally:
+            pg_cluster._start_pg("replica")
+            pg_cluster.wait_streaming()
+        deadline = time.time() + 30
+        while requests.get(s.url + "/readyz", timeout=15).json()["checks"]["query_db"] != "ok":
+            assert time.time() < deadline, "the query DB did not come back"
+            time.sleep(0.5)
+    finally:
+        s.cleanup()

@@ -237,8 +237,19 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   std::vector<PoolUsage> pool_usage() const override {
     std::vector<PoolUsage> out{
         {"command", command_->in_use(), command_->idle(), command_->reachable()}};
-    if (query_) out.push_back({"query", query_->in_use(), query_->idle(), query_->reachable()});
+    if (query_) out.push_back({"query", query_->in_use(), query_->idle(), query_usable()});
     return out;
+  }
+
+  static std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+        .count();
+  }
+
+  // The query DB answered its last connect and no list failed on it lately.
+  bool query_usable() const {
+    return query_ && query_->reachable() &&
+           steady_ms() >= query_down_until_ms_.load(std::memory_order_relaxed);
   }
 
   asio::awaitable<std::vector<HealthCheck>> health() override {
@@ -256,6 +267,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
     if (query_) {
       auto query =
           co_await run<Unit>(Db::catalog_list, select_one, true, Route::query_only, patience);
+      if (query) query_down_until_ms_.store(INT64_MIN / 2, std::memory_order_relaxed);
       checks.push_back(HealthCheck{
           "query_db",
           query ? "ok" : query.error().detail + "; catalog lists are read from the command DB",
@@ -747,7 +759,7 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
     if (now_ms - catalog_written_ms_.load(std::memory_order_relaxed) <
         options_.read_your_writes.count())
       return command_.get();
-    return query_->reachable() ? query_.get() : command_.get();
+    return query_usable() ? query_.get() : command_.get();
   }
 
   // A catalog write, after which this instance reads its lists from the command DB for a
@@ -847,7 +859,15 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
       }
       if (error->kind() == ErrorKind::retry)
         co_return Error::unavailable("the database kept aborting the transaction; try again");
-      // A dead connection: read-only or repeatable work runs once more on a fresh one.
+      // Behind PgBouncer a dead replica still accepts connections: its failures show up here.
+      // The query DB is then skipped for a while and this list is read from the command DB.
+      if (error->kind() == ErrorKind::dead && pool == query_.get() && route == Route::automatic) {
+        query_down_until_ms_.store(steady_ms() + kQueryDownMs, std::memory_order_relaxed);
+        logging::warn("query database failing; catalog lists read from the command database",
+                      {{"error", error->what()}});
+        pool = command_.get();
+        continue;
+      }
       // A dead connection that failed at once (closed by a restart, a recycled PgBouncer
       // connection) is worth one more try; one that used up its deadline is not: the request
       // would wait twice as long for the same answer.
@@ -1080,6 +1100,10 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
   std::atomic<std::int64_t> catalog_written_ms_{INT64_MIN / 2};
+  // A list that failed on the query DB keeps the lists on the command DB until then (steady
+  // ms); then one list tries the query DB again.
+  static constexpr std::int64_t kQueryDownMs = 10'000;
+  std::atomic<std::int64_t> query_down_until_ms_{INT64_MIN / 2};
   std::minstd_rand rng_{std::random_device{}()};  // retry jitter; database thread only
   std::thread thread_;
 };
