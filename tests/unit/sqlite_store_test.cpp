@@ -107,6 +107,18 @@ TEST_F(SqliteStoreTest, IdempotencyKeyIsRecordedWithTheBooking) {
   EXPECT_EQ(booked->size(), 1u);  // the replay claimed nothing
 }
 
+TEST_F(SqliteStoreTest, IdempotencyRecordsArePurgedByAgeOnly) {
+  ASSERT_TRUE(run(store_->confirm_booking(booking({"A1"}, "key-old"))).ok());
+  // Records created before the cut-off go; the booking stays.
+  ASSERT_TRUE(run(store_->purge_expired(now_unix() - 60)).ok());
+  EXPECT_TRUE(run(store_->find_idempotency(user_, "key-old")).value().has_value());
+  ASSERT_TRUE(run(store_->purge_expired(now_unix() + 60)).ok());
+  EXPECT_FALSE(run(store_->find_idempotency(user_, "key-old")).value().has_value());
+  auto bookings = run(store_->list_bookings(user_, 0, 10));
+  ASSERT_TRUE(bookings.ok());
+  EXPECT_EQ(bookings.value().items.size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, CancelSaysWhetherItChangedAnything) {
   auto b = run(store_->confirm_booking(booking({"A1", "A2"})));
   ASSERT_TRUE(b.ok());
