@@ -339,8 +339,13 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
           "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = "
           "lower($1)",
           p);
-      if (r.empty()) co_return R{};
-      co_return R{UserRecord{read_user(r, 0), r.text(0, 4)}};
+      R out;  // built in place: g++ -O1 sees the aggregate temporary as maybe-uninitialized
+      if (!r.empty()) {
+        out.emplace();
+        out->user = read_user(r, 0);
+        out->password_hash = r.text(0, 4);
+      }
+      co_return out;
     };
     return run<R>(Db::command, std::move(w), true);
   }
@@ -366,8 +371,13 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
           "SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON "
           "u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
           p);
-      if (r.empty()) co_return R{};
-      co_return R{SessionRecord{read_user(r, 0), r.int64(0, 4)}};
+      R out;
+      if (!r.empty()) {
+        out.emplace();
+        out->user = read_user(r, 0);
+        out->expires_at = r.int64(0, 4);
+      }
+      co_return out;
     };
     return run<R>(Db::command, std::move(w), true);
   }
