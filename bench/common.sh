@@ -11,7 +11,7 @@ ADMIN_PASSWORD=bench-password
 start_server() {
   "$BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --admin-email "$ADMIN_EMAIL" \
     --admin-password "$ADMIN_PASSWORD" --log-level warn \
-    --rate-limit-per-min 100000000 "$@" > "$WORK/server.log" 2>&1 &
+    --rate-limit-per-min 100000000 --auth-rate-limit-per-min 100000000 "$@" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null; rm -rf "$WORK"' EXIT
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
