@@ -91,6 +91,7 @@ int serve(const Config& config) {
       po.query_url = config.query_db_url;
       po.max_conns = config.db_max_conns;
       po.min_conns = config.db_min_conns;
+      po.committers = config.db_committers;
       po.conn_lifetime = config.db_conn_lifetime;
       po.idle_timeout = config.db_idle_timeout;
       po.acquire_timeout = config.db_acquire_timeout;

@@ -55,6 +55,8 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_DB_MIN_CONNS", "--db-min-conns", "pool lower bound per instance (default 20)"},
       {"BOXOFFICE_DB_CONN_LIFETIME", "--db-conn-lifetime", "connection recycling age (default 1h)"},
       {"BOXOFFICE_DB_IDLE_TIMEOUT", "--db-idle-timeout", "idle connection timeout (default 30m)"},
+      {"BOXOFFICE_DB_COMMITTERS", "--db-committers",
+       "group-commit transactions in flight at once on the command DB (default 2)"},
       {"BOXOFFICE_DB_ACQUIRE_TIMEOUT", "--db-acquire-timeout",
        "longest a request waits for a free database connection before 503 (default 2s)"},
       {"BOXOFFICE_DB_QUERY_TIMEOUT", "--db-query-timeout",
@@ -190,6 +192,7 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   if ((e = integer("BOXOFFICE_DB_MIN_CONNS", c.db_min_conns, 0, 10000))) return *e;
   if (c.db_min_conns > c.db_max_conns)
     return bad("BOXOFFICE_DB_MIN_CONNS", "must not exceed BOXOFFICE_DB_MAX_CONNS");
+  if ((e = integer("BOXOFFICE_DB_COMMITTERS", c.db_committers, 1, 64))) return *e;
   if ((e = duration("BOXOFFICE_DB_CONN_LIFETIME", c.db_conn_lifetime, 1s, 30 * day))) return *e;
   if ((e = duration("BOXOFFICE_DB_IDLE_TIMEOUT", c.db_idle_timeout, 1s, 30 * day))) return *e;
   if ((e = duration("BOXOFFICE_DB_ACQUIRE_TIMEOUT", c.db_acquire_timeout, 10ms, 10min))) return *e;

@@ -25,6 +25,7 @@ struct Config {
   std::string query_db_url;
   int db_max_conns = 100;
   int db_min_conns = 20;
+  int db_committers = 2;
   Millis db_conn_lifetime = std::chrono::hours(1);
   Millis db_idle_timeout = std::chrono::minutes(30);
   Millis db_acquire_timeout = std::chrono::seconds(2);

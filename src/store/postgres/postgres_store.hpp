@@ -24,9 +24,9 @@ struct PostgresOptions {
   std::chrono::milliseconds query_timeout = std::chrono::seconds(5);
   // Group commit: bookings per transaction at most (each is a subtransaction; PostgreSQL keeps
   // 64 of them per transaction in shared memory before spilling) and transactions committing
-  // at once.
+  // at once (BOXOFFICE_DB_COMMITTERS; see wants_committer() for when more than one runs).
   std::size_t max_batch = 64;
-  int committers = 4;
+  int committers = 2;
   // Bookings waiting for a committer at most; beyond it 503 with Retry-After.
   std::size_t max_pending = 16'384;
   // After a catalog write, this instance reads the catalog lists from the command DB for this
