@@ -999,7 +999,8 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
                                UnixSeconds now) {
     const Rows& rows = results.at(2);
     if (rows.size() != static_cast<int>(batch.size())) {
-      deliver_all(batch, Error::unavailable("the database answered a different number of bookings"));
+      deliver_all(batch,
+                  Error::unavailable("the database answered a different number of bookings"));
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i)
@@ -1098,20 +1099,14 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
   static Result<Booking> outcome_of(const NewBooking& n, const Rows& r, int row, UnixSeconds now) {
     const std::string outcome = r.text(row, 0);
     if (outcome == "booked")
-      return Booking{r.int64(row, 1),
-                     n.user_id,
-                     n.show_id,
-                     n.seats,
-                     n.total_cents,
-                     n.currency,
-                     BookingStatus::confirmed,
-                     now};
+      return Booking{
+          r.int64(row, 1),          n.user_id, n.show_id, n.seats, n.total_cents, n.currency,
+          BookingStatus::confirmed, now};
     if (outcome == "replay")
       return Error::conflict(Problem::idempotency_replay, "the key was used already");
     if (outcome == "gone") return Error::not_found("the show no longer exists");
     Error e = Error::conflict(Problem::seat_unavailable, "some of the seats are already booked");
-    e.seats =
-        r.is_null(row, 2) ? std::vector<std::string>{} : pg::parse_text_array(r.text(row, 2));
+    e.seats = r.is_null(row, 2) ? std::vector<std::string>{} : pg::parse_text_array(r.text(row, 2));
     return e;
   }
 
