@@ -12,6 +12,9 @@ removes. Nothing here touches the system's own clusters or services.
     cluster.command_url(db)   # postgresql://boxoffice@127.0.0.1:<bouncer>/<db>
     cluster.stop()
 
+PgCluster(bouncer_settings="docker/pgbouncer/pgbouncer.ini") runs both PgBouncers with the
+pooling settings of that file (the deployment's, %included as it is) instead of the harness's.
+
 initdb, postgres and pgbouncer refuse to run as root: under uid 0 they run as the `postgres` OS
 user (created by the Debian package) and the folder is handed to that user. psql, the client,
 runs as whoever we are; it connects over TCP, where loopback is trusted.
@@ -70,7 +73,11 @@ class PgClusterError(RuntimeError):
 
 
 class PgCluster:
-    def __init__(self):
+    def __init__(self, bouncer_settings=None):
+        """bouncer_settings: a PgBouncer ini file of [pgbouncer] settings (pool mode, sizes ...)
+        that each bouncer %includes after its own address and authentication lines, in place
+        of the harness's settings below."""
+        self.bouncer_settings = os.path.abspath(bouncer_settings) if bouncer_settings else None
         self.base = None
         self.bouncers = {}   # "command" / "query" -> Popen
         self._stopped = False
@@ -252,7 +259,7 @@ host    replication  all                        127.0.0.1/32   trust
         ini, users, log = self._path(f"bouncer-{name}.ini"), self._path("bouncer-users.txt"), self._path(f"bouncer-{name}.log")
         # auth_type = trust still needs the user to be listed in auth_file.
         self._write(users, f'"{APP_USER}" ""\n"{ADMIN_USER}" ""\n')
-        self._write(ini, f"""[databases]
+        head = f"""[databases]
 ; Any database name goes to the one server behind this bouncer.
 * = host=127.0.0.1 port={pg_port}
 
@@ -265,7 +272,15 @@ auth_type = trust
 auth_file = {users}
 admin_users = {ADMIN_USER}
 stats_users = {APP_USER}
-; The scaling guide's settings.
+"""
+        if self.bouncer_settings:
+            # A copy in our folder, which the postgres OS user can read; the text is unchanged.
+            settings = self._path("bouncer-settings.ini")
+            with open(self.bouncer_settings) as f:
+                self._write(settings, f.read())
+            self._write(ini, head + f"%include {settings}\n")
+        else:
+            self._write(ini, head + """; The scaling guide's settings.
 pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 100
