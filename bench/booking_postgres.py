@@ -78,7 +78,7 @@ def cpu_usage(a, b):
     """Cores used between two snapshots: per group, by the whole machine, by everything else, and
     taken by the hypervisor (steal)."""
     secs = b[0] - a[0]
-    used = {g: 0.0 for g in ("postgres", "pgbouncer", "boxoffice", "loadgen", "pgbench")}
+    used = {g: 0.0 for g in ("postgres", "pgbouncer", "boxoffice", "loadgen", "pgbench", "redis")}
     for key, (group, ticks) in b[1].items():
         used[group] += (ticks - a[1].get(key, (group, 0))[1]) / HZ / secs
     busy = (b[2][0] - a[2][0]) / HZ / secs
@@ -115,8 +115,8 @@ class Sampler:
 
 
 def fmt_cpu(u):
-    return ", ".join(f"{k} {u[k]:.2f}" for k in ("postgres", "pgbouncer", "boxoffice", "loadgen", "pgbench",
-                                                 "others", "machine", "iowait", "steal") if k in u)
+    return ", ".join(f"{k} {u[k]:.2f}" for k in ("postgres", "pgbouncer", "redis", "boxoffice", "loadgen",
+                                                 "pgbench", "others", "machine", "iowait", "steal") if k in u)
 
 
 def wait_quiet():
@@ -215,7 +215,7 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env.update(settings)
         env.update(BOXOFFICE_COMMAND_DB_URL=self.cluster.command_url(DB),
-                   BOXOFFICE_LISTEN=f"127.0.0.1:{self.port}", BOXOFFICE_DATA_DIR=os.path.join(self.work, "data"),
+                   BOXOFFICE_LISTEN=f"127.0.0.1:{self.port}", BOXOFFICE_DATA_DIR=os.path.join(self.work, f"data-{self.port}"),
                    BOXOFFICE_ADMIN_EMAIL=ADMIN_EMAIL, BOXOFFICE_ADMIN_PASSWORD=ADMIN_PASSWORD,
                    BOXOFFICE_HOLD_TTL="30s", BOXOFFICE_LOG_LEVEL="warn",
                    BOXOFFICE_RATE_LIMIT_PER_MIN="100000000", BOXOFFICE_AUTH_RATE_LIMIT_PER_MIN="100000000")

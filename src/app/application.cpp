@@ -187,7 +187,7 @@ int serve(const Config& config) {
     asio::co_spawn(ex, store->purge_expired(now_unix() - 24 * 3600), asio::detached);
   });
   // Weak references: the metrics outlive the server, the registry's timer must not.
-  // Weak references: the metrics outlive the server, the registry's timer must not.
+  if (coord.events) metrics->set_coordinator_events(coord.events);
   metrics->set_retained([&booking, weak_hub = std::weak_ptr<live::LiveHub>(hub),
                          coord_parts = coord.retained] {
     Metrics::Retained r{{"seat_view_bytes", static_cast<double>(booking.cached_seat_view_bytes())},
@@ -245,6 +245,7 @@ int serve(const Config& config) {
   store->stop();
   if (coord.stop) coord.stop();
   metrics->set_retained(nullptr);
+  metrics->set_coordinator_events(nullptr);
   logging::info("stopped");
   return 0;
 }

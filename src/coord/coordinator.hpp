@@ -85,18 +85,36 @@ class Cache {
   virtual asio::awaitable<void> put(std::string key, Bytes value,
                                     std::chrono::milliseconds ttl) = 0;
   virtual asio::awaitable<void> erase(std::string key) = 0;
+  // Never 0 for a real generation: 0 means the backend did not answer.
   virtual asio::awaitable<std::uint64_t> generation(std::string ns) = 0;
   virtual asio::awaitable<void> bump(std::string ns) = 0;
 };
 
 // Sessions by token hash, in front of the store so that authenticating costs no disk read.
+// What the session cache knows of a token: nothing (ask the store), a live session, or a
+// sign-out. A sign-out is remembered rather than forgotten: a request that read the session
+// from the store just before the sign-out deleted it would otherwise put it back, and the
+// signed-out token would work again on every instance until the entry's TTL.
+struct SessionLookup {
+  enum class State { unknown, live, signed_out };
+  State state = State::unknown;
+  SessionRecord session;  // when live
+};
+
 class SessionCache {
  public:
+  // A sign-out is remembered this long: longer than any store read may take
+  // (BOXOFFICE_DB_QUERY_TIMEOUT is at most 10 min), so no read that began before it can put
+  // the session back afterwards.
+  static constexpr std::chrono::minutes kSignOutMemory{10};
+
   virtual ~SessionCache() = default;
-  virtual asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) = 0;
+  virtual asio::awaitable<SessionLookup> get(std::string token_hash) = 0;
+  // Adds a session unless the token was signed out meanwhile.
   virtual asio::awaitable<void> put(std::string token_hash, SessionRecord s) = 0;
-  // False when the entry could not be removed (the backend is unreachable): the caller must not
-  // report a sign-out that other instances would not see.
+  // Remembers the sign-out (see SessionLookup). False when that could not be recorded (the
+  // backend is unreachable): the caller must not report a sign-out that other instances would
+  // not see.
   virtual asio::awaitable<bool> erase(std::string token_hash) = 0;
 };
 
@@ -133,6 +151,9 @@ struct Coordinator {
   // What the backend keeps in this process, by part, for boxoffice_retained (empty: nothing).
   // Holds the parts weakly: callable after stop.
   std::function<std::vector<std::pair<std::string, double>>()> retained;
+  // Counts of the backend's own work since start, by event (e.g. redis_round_trips), for
+  // boxoffice_coordinator_events_total (empty: nothing to count).
+  std::function<std::vector<std::pair<std::string, double>>()> events;
 };
 
 }  // namespace boxoffice

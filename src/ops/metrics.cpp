@@ -188,6 +188,13 @@ std::string Metrics::render() const {
     for (const auto& [part, value] : retained_())
       out += "boxoffice_retained{part=\"" + escape_label(part) + "\"} " + number(value) + "\n";
   }
+  if (coordinator_events_) {
+    family(out, "boxoffice_coordinator_events_total", "counter",
+           "Work of the coordinator backend (Redis round trips, redirects, retries, reconnects).");
+    for (const auto& [event, value] : coordinator_events_())
+      out += "boxoffice_coordinator_events_total{event=\"" + escape_label(event) + "\"} " +
+             number(value) + "\n";
+  }
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   out += "process_resident_memory_bytes " + std::to_string(rss_bytes()) + "\n";
   // Bytes the program holds in malloc'd blocks: unlike RSS it does not move with what the

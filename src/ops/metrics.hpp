@@ -83,6 +83,8 @@ class Metrics {
   // tests watch these stay bounded.
   using Retained = std::vector<std::pair<std::string, double>>;
   void set_retained(std::function<Retained()> fn) { retained_ = std::move(fn); }
+  // The coordinator backend's own counters (Coordinator::events).
+  void set_coordinator_events(std::function<Retained()> fn) { coordinator_events_ = std::move(fn); }
 
   std::uint64_t holds(HoldResult r) const { return holds_[static_cast<std::size_t>(r)].load(); }
   std::uint64_t bookings(BookingResult r) const {
@@ -111,6 +113,7 @@ class Metrics {
   std::function<std::vector<PoolStats>()> pool_stats_;
   DbLatency db_latency_;
   std::function<Retained()> retained_;
+  std::function<Retained()> coordinator_events_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

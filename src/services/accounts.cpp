@@ -53,7 +53,8 @@ boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string
 }
 
 boost::asio::awaitable<Status> AccountService::sign_out(const Caller& caller) {
-  // The cache entry goes first so that no instance keeps accepting the token.
+  // The sign-out is recorded in the cache first, so that no instance keeps accepting the token
+  // and no instance can cache it again from a store read that raced with the delete.
   const bool erased = co_await coord_.sessions->erase(caller.token_hash);
   if (!erased)
     co_return Error::unavailable("the session store is not answering; sign out again shortly");
@@ -70,8 +71,11 @@ boost::asio::awaitable<Result<Caller>> AccountService::authenticate(
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
     co_return Error::unauthorized("the Authorization header must be 'Bearer <token>'");
   const std::string token_hash = sha256_hex(authorization.substr(prefix.size()));
-  if (auto cached = co_await coord_.sessions->get(token_hash))
-    co_return Caller{cached->user, token_hash};
+  const SessionLookup cached = co_await coord_.sessions->get(token_hash);
+  if (cached.state == SessionLookup::State::live)
+    co_return Caller{cached.session.user, token_hash};
+  if (cached.state == SessionLookup::State::signed_out)
+    co_return Error::unauthorized("the token is invalid or has expired");
   auto found = co_await store_->find_session(token_hash);
   if (!found) co_return found.error();
   if (!*found) co_return Error::unauthorized("the token is invalid or has expired");

@@ -59,12 +59,34 @@ void BookingService::sweep() {
   });
 }
 
+boost::asio::awaitable<std::uint64_t> BookingService::shows_generation() {
+  const std::int64_t now = SteadyClock::now().time_since_epoch().count();
+  const std::int64_t read = shows_generation_read_.load(std::memory_order_relaxed);
+  if (read != 0 && now - read < std::chrono::nanoseconds(kShowsGenerationRefresh).count())
+    co_return shows_generation_.load(std::memory_order_relaxed);
+  // Concurrent callers may both read it; the newest answer wins either way. 0 means the cache
+  // did not answer: the infos loaded so far stay (a cache outage must not send every hold to
+  // the database), and the next call asks again after the refresh interval.
+  const std::uint64_t g = co_await coord_.cache->generation("shows");
+  if (g == 0) {
+    shows_generation_read_.store(now, std::memory_order_relaxed);
+    co_return shows_generation_.load(std::memory_order_relaxed);
+  }
+  shows_generation_.store(g, std::memory_order_relaxed);
+  shows_generation_read_.store(now, std::memory_order_relaxed);
+  co_return g;
+}
+
 boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>>
 BookingService::show_info(Id show_id) {
+  const std::uint64_t generation = co_await shows_generation();
   const auto now = SteadyClock::now();
   auto cached = infos_.with(
       show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
-        return i && now - (*i)->loaded < options_.show_info_ttl ? *i : nullptr;
+        return i && now - (*i)->loaded < options_.show_info_ttl &&
+                       (*i)->shows_generation == generation
+                   ? *i
+                   : nullptr;
       });
   if (cached) co_return cached;
   auto show = co_await store_->get_show(show_id);
@@ -79,7 +101,7 @@ BookingService::show_info(Id show_id) {
   ids.reserve(layout.seats().size());
   for (const auto& s : layout.seats()) ids.push_back(s.id);
   auto info = std::make_shared<const ShowInfo>(
-      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now});
+      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now, generation});
   infos_.put(show_id, info);
   co_return info;
 }

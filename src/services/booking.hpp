@@ -80,6 +80,7 @@ class BookingService {
     SeatLayout layout;
     std::vector<std::string> seat_ids;
     std::chrono::steady_clock::time_point loaded;
+    std::uint64_t shows_generation = 0;  // the catalog's "shows" generation when loaded
   };
   struct SeatView {
     std::uint64_t version = 0;
@@ -113,6 +114,14 @@ class BookingService {
   // Bounded by entries (options_.max_show_infos), least recently used go; stale after
   // options_.show_info_ttl.
   ShardedLru<Id, std::shared_ptr<const ShowInfo>> infos_;
+  // The catalog's "shows" generation (shared by every instance through the coordinator's
+  // cache), as last read and when (steady clock, ns). A show deleted on any instance bumps it,
+  // and infos loaded under an older one are loaded again; it is read at most once per
+  // kShowsGenerationRefresh, so a hold costs no extra round trip.
+  static constexpr std::chrono::milliseconds kShowsGenerationRefresh{500};
+  std::atomic<std::uint64_t> shows_generation_{0};
+  std::atomic<std::int64_t> shows_generation_read_{0};  // 0: never read
+  boost::asio::awaitable<std::uint64_t> shows_generation();
   // One entry per show (the newest version wins), bounded by bytes, least recently used go;
   // expired after options_.seat_map_ttl by sweep().
   ShardedLru<Id, SeatView, SeatViewWeight> seat_views_;

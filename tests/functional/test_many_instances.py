@@ -56,6 +56,93 @@ def test_a_session_from_one_instance_works_on_all_and_sign_out_is_seen_by_all(tr
         assert_problem(as_user_on(user, s).get("/api/v1/users/me"), 401)
 
 
+def test_a_sign_out_racing_with_requests_on_other_instances_stays_signed_out(trio):
+    """Requests on B and C that miss the session cache read the session from the database; one
+    that read it just before A's sign-out deleted it must not put it back into Redis."""
+    a, b, c = trio
+    for _ in range(4):
+        user = register(a.url)
+        stop = threading.Event()
+
+        def hammer(server):
+            other = as_user_on(user, server)
+            while not stop.is_set():
+                other.get("/api/v1/users/me")
+
+        threads = [threading.Thread(target=hammer, args=(s,)) for s in (b, c, b, c)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        assert user.delete("/api/v1/sessions/current").status_code == 204
+        time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+        # Every request after the sign-out and its stragglers is refused, on every instance.
+        for _ in range(5):
+            for s in (a, b, c):
+                assert_problem(as_user_on(user, s).get("/api/v1/users/me"), 401)
+
+
+@pytest.mark.skipif(BACKEND != "postgres-redis", reason="restarts a standalone Redis")
+def test_a_standalone_redis_restarting_empty_costs_only_the_holds_in_flight():
+    from redis_cluster import RedisStandalone
+    redis = RedisStandalone().start()
+    a = Server(env={"BOXOFFICE_REDIS_URL": redis.url}).start()
+    b = sibling(a, BOXOFFICE_REDIS_URL=redis.url).start()
+    try:
+        show = make_show(login_admin(a.url))
+        ann, bob = register(a.url), register(b.url)
+        h = ann.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1", "A2"]})
+        booking = ann.post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]})
+        assert booking.status_code == 201, booking.text
+        in_flight = bob.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A3"]})
+        assert in_flight.status_code == 201, in_flight.text
+        assert seats_of(b, show["id"])["A3"] == "held"
+
+        port = redis.node.port
+        redis.node.stop()  # SIGKILL: no save, no persistence; it comes back empty
+        redis.node.start()
+        from redis_cluster import command
+        assert command(port, "DBSIZE") == 0
+
+        def ready(server):
+            try:
+                return requests.get(f"{server.url}/readyz", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        deadline = time.time() + 15
+        while time.time() < deadline and not (ready(a) and ready(b)):
+            time.sleep(0.2)
+        assert ready(a) and ready(b)
+        # Sessions come from the database; the confirmed booking is there on both instances.
+        for s in (a, b):
+            for u in (ann, bob):
+                assert as_user_on(u, s).get("/api/v1/users/me").status_code == 200
+            r = as_user_on(ann, s).get(f"/api/v1/bookings/{booking.json()['id']}")
+            assert r.status_code == 200 and r.json()["status"] == "confirmed"
+        # The hold in flight is gone: confirming it fails cleanly, its seat is free again.
+        r = bob.post("/api/v1/bookings", {"hold_id": in_flight.json()["hold_id"]})
+        assert r.status_code in (404, 409), r.text
+        # The booked seats are still booked (the mirror is primed from the database again)...
+        for s in (a, b):
+            assert_problem(as_user_on(bob, s).post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A2"]}),
+                           409, "seat-unavailable")
+            states = seats_of(s, show["id"])
+            assert states["A1"] == states["A2"] == "booked"
+        # ... and the others can be held and booked again.
+        again = as_user_on(bob, a).post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A3"]})
+        assert again.status_code == 201, again.text
+        assert as_user_on(bob, b).post("/api/v1/bookings", {"hold_id": again.json()["hold_id"]}).status_code == 201
+        for s in (a, b):
+            assert seats_of(s, show["id"])["A3"] == "booked"
+    finally:
+        b.cleanup()
+        a.cleanup()
+        redis.stop()
+
+
 def test_a_hold_on_one_instance_holds_on_all_and_another_confirms_it(trio):
     a, b, c = trio
     show = make_show(login_admin(a.url))
@@ -72,6 +159,22 @@ def test_a_hold_on_one_instance_holds_on_all_and_another_confirms_it(trio):
         assert seats_of(s, show["id"])["A1"] == "booked"
     # Used: confirming it again anywhere is 409.
     assert_problem(as_user_on(ann, c).post("/api/v1/bookings", {"hold_id": h.json()["hold_id"]}), 409, "hold-expired")
+
+
+def test_a_show_deleted_on_one_instance_is_refused_on_every_instance_within_a_second(trio):
+    a, b, c = trio
+    admin = login_admin(a.url)
+    show = make_show(admin)
+    user = register(b.url)
+    # B and C have loaded the show (its seats, prices) for holds and seat maps.
+    for s in (b, c):
+        assert requests.get(f"{s.url}/api/v1/shows/{show['id']}/seats", timeout=5).status_code == 200
+    assert admin.delete(f"/api/v1/movies/{show['movie_id']}").status_code == 204
+    time.sleep(1.0)
+    for s in (a, b, c):
+        r = as_user_on(user, s).post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1"]})
+        assert r.status_code == 404, f"{'abc'[(a, b, c).index(s)]}: {r.status_code} {r.text}"
+        assert requests.get(f"{s.url}/api/v1/shows/{show['id']}/seats", timeout=5).status_code == 404
 
 
 def test_a_change_on_one_instance_reaches_a_websocket_on_another_in_order(trio):

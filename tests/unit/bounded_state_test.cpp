@@ -77,6 +77,32 @@ TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
   ioc.run_for(std::chrono::milliseconds(100));
 }
 
+TEST(LocalSessionCache, ASignOutIsNotUndoneByALatePut) {
+  boost::asio::io_context ioc;
+  Coordinator c = make_local_coordinator(ioc.get_executor(), LocalCoordinatorOptions{});
+  auto run = [&](auto awaitable) {
+    auto f = boost::asio::co_spawn(ioc, std::move(awaitable), boost::asio::use_future);
+    ioc.restart();
+    while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ioc.run_one();
+    return f.get();
+  };
+  SessionRecord s;
+  s.user.id = 7;
+  s.expires_at = now_unix() + 3600;
+  EXPECT_EQ(run(c.sessions->get("t")).state, SessionLookup::State::unknown);
+  run(c.sessions->put("t", s));
+  const SessionLookup live = run(c.sessions->get("t"));
+  EXPECT_EQ(live.state, SessionLookup::State::live);
+  EXPECT_EQ(live.session.user.id, 7);
+  EXPECT_TRUE(run(c.sessions->erase("t")));
+  // A request that read the session from the store before the sign-out deleted it comes late.
+  run(c.sessions->put("t", s));
+  EXPECT_EQ(run(c.sessions->get("t")).state, SessionLookup::State::signed_out);
+  stop_local_coordinator(c);
+  ioc.restart();
+  ioc.run_for(std::chrono::milliseconds(100));
+}
+
 TEST(Headers, IfNoneMatchForms) {
   const std::string tag = "\"abc\"";
   EXPECT_TRUE(http::etag_matches("\"abc\"", tag));

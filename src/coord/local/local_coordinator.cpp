@@ -76,25 +76,38 @@ class LocalSessionCache final : public SessionCache {
  public:
   explicit LocalSessionCache(std::size_t max_entries) : sessions_(max_entries) {}
 
-  asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) override {
+  asio::awaitable<SessionLookup> get(std::string token_hash) override {
     const auto now = now_unix();
-    auto r = sessions_.with(token_hash, [&](SessionRecord* s) -> std::optional<SessionRecord> {
-      if (!s || s->expires_at <= now) return std::nullopt;
-      return *s;
+    SessionLookup r = sessions_.with(token_hash, [&](SessionRecord* s) {
+      SessionLookup out;
+      if (!s || s->expires_at <= now) return out;
+      out.state = signed_out(*s) ? SessionLookup::State::signed_out : SessionLookup::State::live;
+      if (out.state == SessionLookup::State::live) out.session = *s;
+      return out;
     });
-    if (!r)
+    if (r.state == SessionLookup::State::unknown)
       sessions_.erase_if_key(token_hash,
                              [&](const SessionRecord& s) { return s.expires_at <= now; });
     co_return r;
   }
 
   asio::awaitable<void> put(std::string token_hash, SessionRecord s) override {
-    sessions_.put(token_hash, std::move(s));
+    const auto now = now_unix();
+    sessions_.upsert(
+        token_hash, [] { return SessionRecord{}; },
+        [&](SessionRecord& v) {
+          // A remembered sign-out stays; anything else (new, expired) becomes the session.
+          if (!(signed_out(v) && v.expires_at > now)) v = std::move(s);
+        });
     co_return;
   }
 
   asio::awaitable<bool> erase(std::string token_hash) override {
-    sessions_.erase(token_hash);
+    SessionRecord marker;  // user id 0: no user has it
+    marker.expires_at =
+        now_unix() +
+        std::chrono::duration_cast<std::chrono::seconds>(SessionCache::kSignOutMemory).count();
+    sessions_.put(token_hash, marker);
     co_return true;
   }
 
@@ -105,7 +118,12 @@ class LocalSessionCache final : public SessionCache {
   }
 
  private:
+  static bool signed_out(const SessionRecord& s) { return s.user.id == 0; }
+
   // Bounded by entries; least recently used go (they are re-read from the store when needed).
+  // A sign-out is an entry whose user id is 0, kept for kSignOutMemory; in one process the
+  // store read it guards against is on this server, so even if the LRU drops it early, the
+  // window is only a read already in flight.
   ShardedLru<std::string, SessionRecord> sessions_;
 };
 
@@ -237,7 +255,7 @@ Coordinator make_local_coordinator(boost::asio::any_io_executor timer_executor,
       std::vector<std::function<void()>>{sweep_of(cache), sweep_of(sessions), sweep_of(marks),
                                          sweep_of(limiter)});
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}, {}};
   c.retained = [weak = std::weak_ptr<LocalHoldRegistry>(holds)] {
     std::vector<std::pair<std::string, double>> parts;
     if (auto h = weak.lock())

@@ -318,7 +318,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::minstd_rand rng_{std::random_device{}()};
 
   std::atomic<std::uint64_t> moved_{0}, ask_{0}, retries_{0}, refreshes_{0}, connects_{0},
-      resubscribes_{0};
+      resubscribes_{0}, round_trips_{0};
 };
 
 ClientStats ClientCore::stats() const {
@@ -329,6 +329,7 @@ ClientStats ClientCore::stats() const {
   s.refreshes = refreshes_.load(std::memory_order_relaxed);
   s.connects = connects_.load(std::memory_order_relaxed);
   s.resubscribes = resubscribes_.load(std::memory_order_relaxed);
+  s.round_trips = round_trips_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -706,6 +707,7 @@ asio::awaitable<ClientCore::Attempt> ClientCore::attempt(NodeAddress node, Comma
   }
   const auto request_deadline =
       std::min(deadline, Clock::now() + options_.connection.request_timeout);
+  round_trips_.fetch_add(1, std::memory_order_relaxed);
   try {
     out.replies = co_await conn->pipeline(std::move(sent), request_deadline);
   } catch (const RedisError& e) {

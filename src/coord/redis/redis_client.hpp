@@ -99,6 +99,7 @@ struct ClientStats {
   std::uint64_t refreshes = 0;     // full slot map refreshes that succeeded
   std::uint64_t connects = 0;      // connections opened
   std::uint64_t resubscribes = 0;  // channels subscribed again after a loss
+  std::uint64_t round_trips = 0;   // requests sent (a command, a script or a pipeline: one each)
 };
 
 // One subscriber of a sharded channel. Destroying it (or reset()) removes the subscriber; the

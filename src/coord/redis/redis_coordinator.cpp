@@ -615,13 +615,15 @@ class RedisSessionCache final : public SessionCache {
   RedisSessionCache(std::shared_ptr<RedisClient> client, std::string ns)
       : client_(std::move(client)), prefix_(ns + "sess:") {}
 
-  asio::awaitable<std::optional<SessionRecord>> get(std::string token_hash) override {
-    std::optional<SessionRecord> out;
+  asio::awaitable<SessionLookup> get(std::string token_hash) override {
+    SessionLookup out;
     try {
       Strings cmd{"GET", prefix_ + token_hash};
       const RedisValue v =
           co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
-      if (v.is_string()) {
+      if (v.is_string() && v.as_string() == kSignedOut) {
+        out.state = SessionLookup::State::signed_out;
+      } else if (v.is_string()) {
         const json::value parsed = json::parse(v.as_string());
         const json::object& o = parsed.as_object();
         SessionRecord s;
@@ -630,7 +632,10 @@ class RedisSessionCache final : public SessionCache {
         s.user.name = std::string(o.at("name").as_string());
         s.user.role = o.at("role").as_string() == "admin" ? Role::admin : Role::customer;
         s.expires_at = o.at("exp").to_number<std::int64_t>();
-        if (s.expires_at > now_unix()) out = std::move(s);
+        if (s.expires_at > now_unix()) {
+          out.state = SessionLookup::State::live;
+          out.session = std::move(s);
+        }
       }
     } catch (const std::exception& e) {
       logging::debug("redis session get failed", {{"error", e.what()}});
@@ -647,7 +652,9 @@ class RedisSessionCache final : public SessionCache {
                    {"role", std::string(role_name(s.user.role))},
                    {"exp", s.expires_at}};
     try {
-      Strings cmd{"SET", prefix_ + token_hash, json::serialize(o), "PX", std::to_string(ttl_ms)};
+      // NX: a sign-out recorded meanwhile stays (see SessionLookup).
+      Strings cmd{"SET",        prefix_ + token_hash,     json::serialize(o),
+                  "PX",         std::to_string(ttl_ms),   "NX"};
       co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
     } catch (const std::exception& e) {
       logging::debug("redis session put failed", {{"error", e.what()}});
@@ -657,7 +664,10 @@ class RedisSessionCache final : public SessionCache {
   asio::awaitable<bool> erase(std::string token_hash) override {
     bool done = false;
     try {
-      Strings cmd{"DEL", prefix_ + token_hash};
+      const auto memory_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(SessionCache::kSignOutMemory);
+      Strings cmd{"SET", prefix_ + token_hash, std::string(kSignedOut), "PX",
+                  std::to_string(memory_ms.count())};
       co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
       done = true;
     } catch (const std::exception& e) {
@@ -667,6 +677,8 @@ class RedisSessionCache final : public SessionCache {
   }
 
  private:
+  // The value that records a sign-out; a session is a JSON object, so never this.
+  static constexpr std::string_view kSignedOut = "-";
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;
 };
@@ -814,7 +826,7 @@ Coordinator make_redis_coordinator(boost::asio::any_io_executor timer_executor,
   auto limiter = std::make_shared<RedisRateLimiter>(client, ns);
   auto sweeper = std::make_shared<DueSweeper>(timer_executor, options.sweep_interval, holds);
   sweeper->arm();
-  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}};
+  Coordinator c{holds, cache, sessions, marks, limiter, {}, {}, {}, {}};
   c.retained = [weak_holds = std::weak_ptr<RedisHoldRegistry>(holds),
                 weak_cache = std::weak_ptr<RedisCache>(cache)] {
     std::vector<std::pair<std::string, double>> parts;
@@ -823,6 +835,20 @@ Coordinator make_redis_coordinator(boost::asio::any_io_executor timer_executor,
     if (auto c = weak_cache.lock())
       parts.emplace_back("near_cache_bytes", static_cast<double>(c->near_bytes()));
     return parts;
+  };
+  c.events = [weak = std::weak_ptr<RedisClient>(client)] {
+    std::vector<std::pair<std::string, double>> out;
+    if (auto cl = weak.lock()) {
+      const redis::ClientStats s = cl->stats();
+      out = {{"redis_round_trips", static_cast<double>(s.round_trips)},
+             {"redis_moved", static_cast<double>(s.moved)},
+             {"redis_ask", static_cast<double>(s.ask)},
+             {"redis_retries", static_cast<double>(s.retries)},
+             {"redis_refreshes", static_cast<double>(s.refreshes)},
+             {"redis_connects", static_cast<double>(s.connects)},
+             {"redis_resubscribes", static_cast<double>(s.resubscribes)}};
+    }
+    return out;
   };
   c.stop = [client, sweeper] {
     sweeper->stop();

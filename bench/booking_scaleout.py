@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""Confirmed tickets per second on two boxoffice instances sharing PostgreSQL (through PgBouncer)
+and a 6-node Redis Cluster (issue 12), the oversell check, and the Redis round trips each hold,
+confirm and seat-map read costs.
+
+    bench/booking_scaleout.sh [seconds]     (default 20 s per run)
+
+1. PostgreSQL 15 + PgBouncer 1.18 (transaction mode) as in bench/booking_postgres.py (the
+   replica is stopped: one database server on 2 cores), and a Redis Cluster of 3 masters and 3
+   replicas (tests/harness/redis_cluster.py), all on loopback.
+2. Two boxoffice instances on both; one boxoffice-loadgen per instance (BENCH_USERS/2 users
+   each, 24 shows each, 2 seats per booking), flat out at the same time, then at half rate.
+3. The oversell check from the database.
+4. The round-trip census: one user, one instance, nothing else running: 100 holds, 100 confirms
+   and 100 seat-map reads one after another, each phase's Redis round trips (the instances'
+   boxoffice_coordinator_events_total{event="redis_round_trips"}) minus the background sweeps'
+   (measured idle just before), divided by the count.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import booking_postgres as bp  # noqa: E402
+from redis_cluster import RedisCluster  # noqa: E402  (booking_postgres put tests/harness on the path)
+
+INSTANCES = int(os.environ.get("BENCH_INSTANCES", "2"))
+
+
+class ScaleOutBench(bp.Bench):
+    def __init__(self):
+        super().__init__()
+        self.redis = None
+        self.servers = []  # (process, port)
+
+    def start_cluster(self):
+        super().start_cluster()
+        started = time.time()
+        self.redis = RedisCluster(masters=3, replicas=1, node_timeout_ms=2000).start()
+        for node in self.redis.nodes:
+            for pid in node.pids():
+                bp.OURS[pid] = "redis"
+        print(f"## Redis Cluster up in {time.time() - started:.1f} s: {self.redis.url}", flush=True)
+
+    def start_servers(self):
+        for i in range(INSTANCES):
+            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url)
+            self.servers.append((self.server, self.port))
+        self.server = None
+
+    def stop_servers(self):
+        for proc, _ in self.servers:
+            self.server = proc
+            self.stop_server()
+        self.servers, self.server = [], None
+
+    def round_trips(self):
+        total = 0
+        for _, port in self.servers:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            m = re.search(r'^boxoffice_coordinator_events_total\{event="redis_round_trips"\} (\S+)$', text, re.M)
+            total += float(m.group(1))
+        return total
+
+    def loadgens(self, label, rate=0, secs=None):
+        """One loadgen per instance at once; their 201s, tickets and latencies added up."""
+        quiet, before = self.before_run()
+        print(f"## {INSTANCES} instances {label} (load {quiet['load1']:.2f}, others {quiet['others_before']:.2f} cores)",
+              flush=True)
+        rt_before = self.round_trips()
+        sampler = bp.Sampler()
+        procs, outs, usage = [], [], []
+        for _, port in self.servers:
+            cmd = [os.path.join(bp.BUILD, "boxoffice-loadgen"), "--port", str(port), "--admin-email", bp.ADMIN_EMAIL,
+                   "--admin-password", bp.ADMIN_PASSWORD, "--users", str(bp.USERS // INSTANCES), "--threads", "1",
+                   "--shows", "24", "--duration", str(secs or bp.SECS), "--seats-per-booking", "2"]
+            if rate:
+                cmd += ["--rate", str(rate // INSTANCES)]
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            bp.OURS[p.pid] = "loadgen"
+            procs.append(p)
+        for p in procs:
+            out = p.stdout.read()
+            _, status, ru = os.wait4(p.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"boxoffice-loadgen failed:\n{out}")
+            outs.append(out)
+            usage.append((p.pid, "loadgen", round((ru.ru_utime + ru.ru_stime) * bp.HZ)))
+        r = dict(quiet)
+        per = []
+        for out in outs:
+            print("  " + out.replace("\n", "\n  ").rstrip(), flush=True)
+            v = {k: float(x) for k, x in re.findall(r"(\w+)=([\d.]+)", " ".join(
+                line for line in out.splitlines() if line.startswith(("duration_s=", "tickets_per_s="))))}
+            for op in ("hold", "confirm"):
+                m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
+                v[op] = tuple(map(float, m.groups()))
+            per.append(v)
+        r["tickets_per_s"] = sum(v["tickets_per_s"] for v in per)
+        r["bookings"] = sum(v["bookings"] for v in per)
+        r["duration_s"] = max(v["duration_s"] for v in per)
+        # Percentiles of two halves cannot be merged exactly: the worse instance's are reported.
+        for op in ("hold", "confirm"):
+            r[op] = tuple(max(v[op][i] for v in per) for i in range(3))
+        # CPU: the first loadgen stands for both in the sampler's bookkeeping; add the second's.
+        r["cpu"] = sampler.finish(usage[0], window_s=r["duration_s"])
+        for _, _, ticks in usage[1:]:
+            r["cpu"]["loadgen"] += ticks / bp.HZ / r["duration_s"]
+            r["cpu"]["others"] -= ticks / bp.HZ / r["duration_s"]
+        r["redis_round_trips_per_booking"] = (self.round_trips() - rt_before) / max(r["bookings"], 1)
+        r.update(self.after_run(before))
+        print(f"  all instances: tickets_per_s={r['tickets_per_s']:.0f} bookings={r['bookings']:.0f}; "
+              f"Redis round trips per booking (hold + confirm + background): {r['redis_round_trips_per_booking']:.2f}",
+              flush=True)
+        print(f"  cpu (cores): {bp.fmt_cpu(r['cpu'])}", flush=True)
+        print(f"  database: {r['db_bookings']} new bookings (loadgens counted {int(r['bookings'])} 201s), "
+              f"{r['booking_commits']} booking commits, {r['per_commit_mean']:.1f} bookings per commit", flush=True)
+        if r["db_bookings"] != int(r["bookings"]):
+            print("  MISMATCH: the database's new bookings differ from the loadgens' 201s", flush=True)
+            self.mismatch = True
+        return r
+
+    def census(self):
+        """Redis round trips per hold, per confirm and per seat-map read, one at a time."""
+        _, port = self.servers[0]
+        base = f"http://127.0.0.1:{port}/api/v1"
+
+        def call(method, path, body=None, token=None):
+            req = urllib.request.Request(base + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None)
+            req.add_header("Content-Type", "application/json")
+            if token:
+                req.add_header("Authorization", "Bearer " + token)
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"null")
+
+        admin = call("POST", "/sessions", {"email": bp.ADMIN_EMAIL, "password": bp.ADMIN_PASSWORD})["token"]
+        movie = call("POST", "/movies", {"title": "Census", "description": "d", "duration_minutes": 90,
+                                         "rating": "PG", "genres": ["drama"]}, admin)
+        theater = call("POST", "/theaters", {"name": "Census hall", "city": "C", "screens": [
+            {"name": "S", "rows": [{"row": r, "seats": 20, "category": "standard"} for r in "ABCDEFGHIJKL"]}]}, admin)
+        starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30 * 86400))
+        show = call("POST", "/shows", {"movie_id": movie["id"], "screen_id": theater["screens"][0]["id"],
+                                       "starts_at": starts, "prices": {"standard": 1000}}, admin)
+        user = call("POST", "/users", {"email": f"census{time.time_ns()}@bench.test", "password": "census-password",
+                                       "name": "Census"})
+        token = call("POST", "/sessions", {"email": user["email"], "password": "census-password"})["token"]
+        path = f"/shows/{show['id']}"
+        call("GET", path + "/seats")  # the show's state primed before counting
+
+        a = self.round_trips()
+        time.sleep(3)
+        background = (self.round_trips() - a) / 3  # the due-hold sweeps, every instance, per second
+
+        def counted(fn):
+            a, t = self.round_trips(), time.time()
+            out = fn()
+            return out, self.round_trips() - a - background * (time.time() - t)
+
+        seats = [f"{r}{c}" for r in "ABCDEFGHIJKL" for c in range(1, 21)]
+        n, rt_hold, rt_confirm, rt_read = 100, 0.0, 0.0, 0.0
+        for i in range(n):
+            hold, rt = counted(lambda: call("POST", path + "/holds", {"seats": [seats[i]]}, token))
+            rt_hold += rt
+            _, rt = counted(lambda: call("POST", "/bookings", {"hold_id": hold["hold_id"]}, token))
+            rt_confirm += rt
+            _, rt = counted(lambda: call("GET", path + "/seats"))
+            rt_read += rt
+        per_hold, per_confirm, per_read = rt_hold / n, rt_confirm / n, rt_read / n
+        self.results["census"] = {"hold": per_hold, "confirm": per_confirm, "seat_map": per_read}
+        print(f"## Redis round trips (census, one at a time): hold {per_hold:.2f}, confirm {per_confirm:.2f}, "
+              f"seat-map read {per_read:.2f}", flush=True)
+
+    def main(self):
+        for tool in ("boxoffice", "boxoffice-loadgen"):
+            if not os.access(os.path.join(bp.BUILD, tool), os.X_OK):
+                sys.exit(f"{bp.BUILD}/{tool} is missing: build the release preset or set BOXOFFICE_BUILD_DIR")
+        self.mismatch = False
+        self.start_cluster()
+        self.start_servers()
+        self.loadgens("warm-up, not measured", secs=5)
+        full = self.measured(lambda: self.loadgens("flat out"))
+        self.results["full"] = full
+        ok = self.oversell_check("after flat out")
+        rate = int(full["bookings"] / full["duration_s"] / 2)
+        self.results["half"] = self.measured(lambda: self.loadgens(f"at half rate ({rate} bookings/s)", rate=rate))
+        ok = self.oversell_check("after half rate") and ok
+        self.census()
+        self.stop_servers()
+        ok = self.oversell_check("at the end") and ok and not self.mismatch
+        self.summary()
+        return 0 if ok else 1
+
+    def summary(self):
+        print("\n## summary (load: the 1-minute load average before the run; CPU: cores used during it)")
+        print("| run | tickets/s | hold p50 / p99 / max (ms) | confirm p50 / p99 / max (ms) | bookings per commit "
+              "(mean / p50 / max) | Redis round trips per booking | load | CPU: postgres, pgbouncer, redis, "
+              "boxoffice, loadgen, others |")
+        print("|---|---|---|---|---|---|---|---|")
+        for key, label in (("full", f"{INSTANCES} instances flat out"), ("half", f"{INSTANCES} instances half rate")):
+            r, c = self.results[key], self.results[key]["cpu"]
+            print(f"| {label} | {r['tickets_per_s']:,.0f} | {' / '.join(f'{v:.2f}' for v in r['hold'])} | "
+                  f"{' / '.join(f'{v:.2f}' for v in r['confirm'])} | {r['per_commit_mean']:.1f} / "
+                  f"{r['per_commit_p50']} / {r['per_commit_max']} | {r['redis_round_trips_per_booking']:.2f} | "
+                  f"{r['load1']:.2f} | {c['postgres']:.2f}, {c['pgbouncer']:.2f}, {c['redis']:.2f}, "
+                  f"{c['boxoffice']:.2f}, {c['loadgen']:.2f}, {c['others']:.2f} |")
+        c = self.results["census"]
+        print(f"\nRedis round trips, one request at a time: hold {c['hold']:.2f}, confirm {c['confirm']:.2f}, "
+              f"seat-map read {c['seat_map']:.2f}")
+
+    def close(self):
+        self.stop_servers()
+        super().close()
+        if self.redis:
+            self.redis.stop()
+
+
+def main():
+    bench = ScaleOutBench()
+    try:
+        return bench.main()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        bench.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
