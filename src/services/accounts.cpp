@@ -72,8 +72,7 @@ boost::asio::awaitable<Result<Caller>> AccountService::authenticate(
     co_return Error::unauthorized("the Authorization header must be 'Bearer <token>'");
   const std::string token_hash = sha256_hex(authorization.substr(prefix.size()));
   const SessionLookup cached = co_await coord_.sessions->get(token_hash);
-  if (cached.state == SessionLookup::State::live)
-    co_return Caller{cached.session.user, token_hash};
+  if (cached.state == SessionLookup::State::live) co_return Caller{cached.session.user, token_hash};
   if (cached.state == SessionLookup::State::signed_out)
     co_return Error::unauthorized("the token is invalid or has expired");
   auto found = co_await store_->find_session(token_hash);

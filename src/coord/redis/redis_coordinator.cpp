@@ -653,8 +653,8 @@ class RedisSessionCache final : public SessionCache {
                    {"exp", s.expires_at}};
     try {
       // NX: a sign-out recorded meanwhile stays (see SessionLookup).
-      Strings cmd{"SET",        prefix_ + token_hash,     json::serialize(o),
-                  "PX",         std::to_string(ttl_ms),   "NX"};
+      Strings cmd{"SET", prefix_ + token_hash,   json::serialize(o),
+                  "PX",  std::to_string(ttl_ms), "NX"};
       co_await client_->command(std::move(cmd), prefix_ + token_hash, redis::Idempotent::yes);
     } catch (const std::exception& e) {
       logging::debug("redis session put failed", {{"error", e.what()}});
