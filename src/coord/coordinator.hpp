@@ -40,7 +40,10 @@ class HoldRegistry {
   virtual asio::awaitable<std::optional<std::uint64_t>> prime_token(Id show_id) = 0;
   virtual asio::awaitable<bool> prime(Id show_id, std::uint64_t token,
                                       std::vector<std::string> booked) = 0;
-  // 409 seat-unavailable / hold-limit (the registry's per-user limit) / 201.
+  // 409 seat-unavailable / hold-limit (the registry's per-user limit) / 201; or
+  // Problem::mirror_unloaded when the show's booked mirror is not loaded (first use, or a
+  // networked backend that lost it): prime it (prime_token/prime) and try again. Checking in
+  // the same step as the hold costs a networked backend no extra round trip per hold.
   virtual asio::awaitable<Result<HoldInfo>> try_hold(HoldInfo hold) = 0;
   virtual asio::awaitable<Status> release(Id show_id, std::string hold_id, Id user_id) = 0;
   // Two-phase confirm: the ticket's hold reverts by itself after `deadline` unless

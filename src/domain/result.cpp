@@ -58,6 +58,7 @@ std::string_view problem_slug(Problem p) {
     case Problem::internal:
       return "internal";
     case Problem::unavailable:
+    case Problem::mirror_unloaded:
       return "service-unavailable";
     case Problem::overloaded:
       return "overloaded";
@@ -108,6 +109,7 @@ Errc problem_status(Problem p) {
     case Problem::internal:
       return Errc::internal;
     case Problem::unavailable:
+    case Problem::mirror_unloaded:
     case Problem::overloaded:
       return Errc::unavailable;
   }

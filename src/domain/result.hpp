@@ -53,6 +53,7 @@ enum class Problem : std::uint8_t {
   show_started,
   idempotency_in_progress,
   idempotency_replay,  // store -> service only: the key is recorded, re-read it
+  mirror_unloaded,     // hold registry -> service only: prime the show's booked seats, retry
   email_taken,
   screen_busy,
   movie_has_bookings,

@@ -250,7 +250,6 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
     metrics_->hold(HoldResult::show_started);
     co_return Error::conflict(Problem::show_started, "the show has already started");
   }
-  if (auto primed = co_await ensure_primed(show_id); !primed) co_return primed.error();
   std::int64_t total = 0;
   for (int idx : *indexes) {
     auto price = si.show.prices.find(si.layout.seats()[static_cast<std::size_t>(idx)].category);
@@ -263,7 +262,14 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   h.seats = std::move(seats);
   h.total_cents = total;
   h.expires_at_ms = now_unix_ms() + options_.hold_ttl.count();
-  auto held = co_await coord_.holds->try_hold(std::move(h));
+  Result<HoldInfo> held = Error::internal("no hold attempt");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    HoldInfo tried = h;
+    held = co_await coord_.holds->try_hold(std::move(tried));
+    if (held || held.error().problem != Problem::mirror_unloaded) break;
+    const Status primed = co_await ensure_primed(show_id);
+    if (!primed) co_return primed.error();
+  }
   if (!held) {
     metrics_->hold(held.error().problem == Problem::hold_limit ? HoldResult::limited
                                                                : HoldResult::conflict);

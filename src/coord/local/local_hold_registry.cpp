@@ -114,7 +114,12 @@ asio::awaitable<bool> LocalHoldRegistry::prime(Id show_id, std::uint64_t token,
 
 asio::awaitable<Result<HoldInfo>> LocalHoldRegistry::try_hold(HoldInfo hold) {
   const Id show = hold.show_id;
-  co_return with_show(show, [&](ShowSlot& s) {
+  co_return with_show(show, [&](ShowSlot& s) -> Result<HoldInfo> {
+    if (!s.primed) {
+      Error e = Error::unavailable("the booked seats of the show are not loaded yet");
+      e.problem = Problem::mirror_unloaded;
+      return e;
+    }
     std::vector<SeatChange> changes;
     auto r = s.book.try_hold(std::move(hold), now_unix_ms(), changes);
     report(show, s, changes);

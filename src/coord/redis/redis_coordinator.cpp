@@ -112,6 +112,10 @@ class RedisHoldRegistry final : public HoldRegistry,
         seat_(redis_scripts::seat()),
         due_index_(redis_scripts::due_index()) {}
 
+  // A user's hold index keeps entries this long past their expiry: longer than any confirm
+  // deadline, so a hold being confirmed is still listed by GET /holds.
+  static constexpr std::int64_t kUserIndexKeepMs = 120'000;
+
   std::string user_holds_key(Id user) const {
     return "{" + ns_ + "u:" + std::to_string(user) + "}:holds";
   }
@@ -127,6 +131,21 @@ class RedisHoldRegistry final : public HoldRegistry,
     RedisValue v = co_await client_->eval(seat_, show_keys(ns_, show), std::move(args));
     require_ok(v);
     co_return v;
+  }
+
+  // The seat script for an operation that adds a deadline (hold, begin): when the script asks
+  // for it, the show is entered in the due-shows index first and the script runs again
+  // (`flag`: the index of the "registered" argument in `rest`). Usually one round trip.
+  asio::awaitable<RedisValue> seat_registered(Id show, std::string op, Strings rest,
+                                              std::size_t flag) {
+    Strings again = rest;
+    RedisValue v = co_await seat(show, op, std::move(rest));
+    if (v[0].as_string() != "register") co_return v;
+    // Indexed first: whichever instance dies after the script, a sweeper ends what it added.
+    co_await register_due(show, v[1].as_int() + 50);
+    again[flag] = "1";
+    RedisValue after = co_await seat(show, std::move(op), std::move(again));
+    co_return after;
   }
 
   asio::awaitable<void> register_due(Id show, std::int64_t deadline_ms) {
@@ -163,19 +182,26 @@ class RedisHoldRegistry final : public HoldRegistry,
 
   asio::awaitable<Result<HoldInfo>> try_hold(HoldInfo hold) override {
     const std::int64_t ttl = std::max<std::int64_t>(1, hold.expires_at_ms - now_unix_ms());
-    Strings rest{hold.id, std::to_string(hold.user_id), std::to_string(hold.total_cents),
-                 std::to_string(ttl), std::to_string(max_held_per_user_)};
+    Strings rest{hold.id,
+                 std::to_string(hold.user_id),
+                 std::to_string(hold.total_cents),
+                 std::to_string(ttl),
+                 std::to_string(max_held_per_user_),
+                 "0"};
     for (const auto& s : hold.seats) rest.push_back(s);
     std::optional<RedisValue> reply;
     try {
-      // Indexed first: whichever instance dies after the script, a sweeper will end the hold.
-      co_await register_due(hold.show_id, now_unix_ms() + ttl + 50);
-      reply = co_await seat(hold.show_id, "hold", std::move(rest));
+      reply = co_await seat_registered(hold.show_id, "hold", std::move(rest), 5);
     } catch (const std::exception& e) {
       logging::warn("redis hold failed", {{"error", e.what()}});
     }
     if (!reply) co_return unreachable();
     const std::string outcome = (*reply)[0].as_string();
+    if (outcome == "unprimed") {
+      Error e = Error::unavailable("the booked seats of the show are not loaded");
+      e.problem = Problem::mirror_unloaded;
+      co_return e;
+    }
     if (outcome == "taken") {
       Error e = Error::conflict(Problem::seat_unavailable,
                                 "some of the requested seats are held or booked");
@@ -190,13 +216,17 @@ class RedisHoldRegistry final : public HoldRegistry,
     if (outcome != "ok") co_return Error::internal("hold id collision");
     hold.expires_at_ms = (*reply)[1].as_int();
     try {
-      Strings index{"ZADD", user_holds_key(hold.user_id), std::to_string(hold.expires_at_ms),
-                    hold.id};
-      co_await client_->command(std::move(index), user_holds_key(hold.user_id));
-      // Entries of holds that ended long ago go as new ones come: bounded by live holds.
-      Strings trim{"ZREMRANGEBYSCORE", user_holds_key(hold.user_id), "-inf",
-                   std::to_string(now_unix_ms() - 3'600'000)};
-      co_await client_->command(std::move(trim), user_holds_key(hold.user_id));
+      // One round trip. Ended holds are not removed one by one (GET /holds skips them): the
+      // entries of holds that can no longer be live or confirming go as new ones come, and
+      // the whole index when its user stops holding. Bounded by the holds of the last
+      // kUserIndexKeepMs.
+      const std::string key = user_holds_key(hold.user_id);
+      std::vector<Strings> cmds;
+      cmds.push_back(Strings{"ZADD", key, std::to_string(hold.expires_at_ms), hold.id});
+      cmds.push_back(Strings{"ZREMRANGEBYSCORE", key, "-inf",
+                             std::to_string(now_unix_ms() - kUserIndexKeepMs)});
+      cmds.push_back(Strings{"PEXPIRE", key, std::to_string(ttl + kUserIndexKeepMs)});
+      co_await client_->pipeline(key, std::move(cmds));
     } catch (const std::exception& e) {
       // The hold stands; only GET /holds may miss it.
       logging::warn("redis user hold index failed", {{"error", e.what()}});
@@ -226,7 +256,6 @@ class RedisHoldRegistry final : public HoldRegistry,
     if (outcome == "notfound") co_return Error::not_found("no such hold");
     if (outcome == "confirming")
       co_return Error::conflict(Problem::hold_confirming, "the hold is being confirmed");
-    co_await forget_for_user(user_id, std::move(hold_id));
     co_return ok_status();
   }
 
@@ -234,10 +263,9 @@ class RedisHoldRegistry final : public HoldRegistry,
       Id show_id, std::string hold_id, Id user_id, std::chrono::milliseconds deadline) override {
     std::optional<RedisValue> reply;
     try {
-      // The abandoned-confirmation deadline is indexed first, like a hold's expiry.
-      co_await register_due(show_id, now_unix_ms() + deadline.count() + 50);
-      Strings rest{hold_id, std::to_string(user_id), std::to_string(deadline.count())};
-      reply = co_await seat(show_id, "begin", std::move(rest));
+      // The abandoned-confirmation deadline is indexed (when it has to be) before it is set.
+      Strings rest{hold_id, std::to_string(user_id), std::to_string(deadline.count()), "0"};
+      reply = co_await seat_registered(show_id, "begin", std::move(rest), 3);
     } catch (const std::exception& e) {
       logging::warn("redis begin_confirm failed", {{"error", e.what()}});
     }
@@ -281,7 +309,6 @@ class RedisHoldRegistry final : public HoldRegistry,
       // The confirmation deadline reverts the hold by itself; the store stays the truth.
       logging::warn("redis finish_confirm failed", {{"error", e.what()}});
     }
-    co_await forget_for_user(ticket.hold.user_id, ticket.hold.id);
   }
 
   asio::awaitable<void> mark(Id show_id, std::string op, std::vector<std::string> seats) {

@@ -97,6 +97,23 @@ local function finish(result)
   return result
 end
 
+-- Whether this show must be (re)entered in the due-shows index before a deadline at `deadline`
+-- is added: the index (another slot, written by the caller first) must never be later than the
+-- earliest deadline of the show. No need when an earlier-or-equal deadline is already pending
+-- (its entry is at least that early), except that the entry is renewed every REGISTER_MS, so
+-- an index that lost writes (a failover, an emptied Redis) heals by itself. `registered`: the
+-- caller has just entered it.
+local REGISTER_MS = 10000
+local function needs_register(deadline, registered)
+  if registered then
+    redis.call('HSET', K_META, 'reg', now)
+    return false
+  end
+  local first = next_deadline()
+  local reg = tonumber(redis.call('HGET', K_META, 'reg') or '0')
+  return first < 0 or first > deadline or now - reg > REGISTER_MS
+end
+
 local function seats_from(first)
   local seats = {}
   for i = first, #ARGV do seats[#seats + 1] = ARGV[i] end
@@ -106,9 +123,14 @@ end
 reap()
 
 if op == 'hold' then
-  -- ARGV: hold id, user, total cents, ttl ms, max seats per user (0: none), seats...
+  -- ARGV: hold id, user, total cents, ttl ms, max seats per user (0: none), registered (1/0),
+  -- seats... Answers 'unprimed' before anything else while the booked mirror is not loaded,
+  -- and 'register' (with the expiry) when the caller must enter the show in the due-shows
+  -- index first.
   local id, user, total, ttl, max = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-  local seats = seats_from(8)
+  local registered = ARGV[8] == '1'
+  local seats = seats_from(9)
+  if not redis.call('HGET', K_META, 'primed') then return finish({'unprimed'}) end
   local taken = {}
   for _, seat in ipairs(seats) do
     if status_of(seat) ~= 'a' then taken[#taken + 1] = seat end
@@ -120,6 +142,7 @@ if op == 'hold' then
     return finish({'collision'})
   end
   local expires = now + ttl
+  if needs_register(expires, registered) then return finish({'register', expires}) end
   for _, seat in ipairs(seats) do
     redis.call('HSET', K_HELD, seat, id)
     change(seat, 'h')
@@ -145,8 +168,10 @@ elseif op == 'release' then
   return finish({'ok'})
 
 elseif op == 'begin' then
-  -- ARGV: hold id, user, confirm deadline in ms from now
+  -- ARGV: hold id, user, confirm deadline in ms from now, registered (1/0); 'register' as
+  -- for a hold.
   local id, user, within = ARGV[3], ARGV[4], tonumber(ARGV[5])
+  local registered = ARGV[6] == '1'
   local raw = redis.call('HGET', K_HOLDS, id)
   if not raw then
     local tomb = redis.call('HGET', K_GONE, id)
@@ -159,6 +184,7 @@ elseif op == 'begin' then
   local h = cjson.decode(raw)
   if h.u ~= user then return finish({'notfound'}) end
   if h.p == 'c' then return finish({'confirming'}) end
+  if needs_register(now + within, registered) then return finish({'register', now + within}) end
   local fence = redis.call('HINCRBY', K_META, 'fence', 1)
   h.p, h.f, h.d = 'c', fence, now + within
   redis.call('HSET', K_HOLDS, id, cjson.encode(h))
