@@ -126,6 +126,23 @@ class ScaleOutBench(bp.Bench):
             self.mismatch = True
         return r
 
+    def redis_cpu(self):
+        """Redis CPU by command over every node, from INFO commandstats (microseconds), and each
+        node's own CPU (INFO cpu) split into masters and replicas."""
+        from redis_cluster import command
+        by_cmd, roles = {}, {"master": 0.0, "slave": 0.0}
+        for node in self.redis.nodes:
+            role = re.search(r"^role:(\w+)", command(node.port, "INFO", "replication"), re.M).group(1)
+            cpu = command(node.port, "INFO", "cpu")
+            roles[role] += sum(float(re.search(rf"^{k}:([\d.]+)", cpu, re.M).group(1))
+                               for k in ("used_cpu_sys", "used_cpu_user"))
+            for name, calls, usec in re.findall(r"^cmdstat_(\S+?):calls=(\d+),usec=(\d+)",
+                                                command(node.port, "INFO", "commandstats"), re.M):
+                c = by_cmd.setdefault(f"{role}:{name}", [0, 0])
+                c[0] += int(calls)
+                c[1] += int(usec)
+        return by_cmd, roles
+
     def census(self):
         """Redis round trips per hold, per confirm and per seat-map read, one at a time."""
         _, port = self.servers[0]
@@ -185,8 +202,17 @@ class ScaleOutBench(bp.Bench):
         self.start_cluster()
         self.start_servers()
         self.loadgens("warm-up, not measured", secs=5)
+        cmd_before, roles_before = self.redis_cpu()
         full = self.measured(lambda: self.loadgens("flat out"))
         self.results["full"] = full
+        cmd_after, roles_after = self.redis_cpu()
+        print("## Redis during the flat-out run(s): CPU seconds of masters "
+              f"{roles_after['master'] - roles_before['master']:.1f}, of replicas "
+              f"{roles_after['slave'] - roles_before['slave']:.1f}; busiest commands (calls, CPU s):", flush=True)
+        delta = {k: (v[0] - cmd_before.get(k, [0, 0])[0], v[1] - cmd_before.get(k, [0, 0])[1])
+                 for k, v in cmd_after.items()}
+        for k, (calls, usec) in sorted(delta.items(), key=lambda kv: -kv[1][1])[:10]:
+            print(f"  {k}: {calls} calls, {usec / 1e6:.2f} s", flush=True)
         ok = self.oversell_check("after flat out")
         rate = int(full["bookings"] / full["duration_s"] / 2)
         self.results["half"] = self.measured(lambda: self.loadgens(f"at half rate ({rate} bookings/s)", rate=rate))
