@@ -66,7 +66,9 @@ def cpu_snapshot():
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        group = OURS.get(int(pid)) or ("postgres" if POSTMASTER[0] and int(fields[1]) == POSTMASTER[0] else None)
+        parent = int(fields[1])
+        group = (OURS.get(int(pid)) or ("postgres" if POSTMASTER[0] and parent == POSTMASTER[0] else None)
+                 or ("loadgen" if OURS.get(parent) == "loadgen" else None))  # boxoffice-load's workers
         if group:
             procs[(pid, fields[19])] = (group, int(fields[11]) + int(fields[12]))
     with open("/proc/stat") as f:
