@@ -446,8 +446,13 @@ class Parent {
     }
     write_timeseries();
 
-    const auto& h = all.ops["hold"];
-    const auto& c = all.ops["confirm"];
+    const Histogram none;
+    auto op = [&all, &none](const char* name) -> const Histogram& {
+      auto it = all.ops.find(name);
+      return it == all.ops.end() ? none : it->second;
+    };
+    const auto& h = op("hold");
+    const auto& c = op("confirm");
     const double secs = all.duration_s > 0 ? all.duration_s : 1;
     if (o_.json) {
       json::object out = summary_json(all);
@@ -497,7 +502,7 @@ class Parent {
       // The lines tools/wsbench.cpp printed.
       std::printf("%s\n", sockets_line_.c_str());
       for (const auto& l : rss_lines_) std::printf("%s\n", l.c_str());
-      const auto& d = all.ops["delivery"];
+      const auto& d = op("delivery");
       std::printf("change_delivered=%lld/%lld p50_ms=%.1f p99_ms=%.1f max_ms=%.1f missed=%lld\n",
                   static_cast<long long>(all.counter("changes_delivered")),
                   static_cast<long long>(all.counter("changes_expected")), d.percentile_ms(0.5),

@@ -216,13 +216,16 @@ class Worker {
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
     report_.ops[op].record_us(static_cast<std::uint64_t>(std::max<long>(0, us)));
+    if (!ok) report_.error(op, r.status ? std::to_string(r.status) : "transport");
+    // Before "go" (sign-ups, connects) is preparation: not in the run's rates or progress.
+    if (!go_ && o_.mode != "sockets") {
+      report_.add("prep_requests");
+      return;
+    }
     tick_hist_.record_us(static_cast<std::uint64_t>(std::max<long>(0, us)));
     ++tick_requests_;
     report_.add("requests");
-    if (!ok) {
-      ++tick_errors_;
-      report_.error(op, r.status ? std::to_string(r.status) : "transport");
-    }
+    if (!ok) ++tick_errors_;
   }
 
   void emit_ready(json::object info) {
