@@ -532,9 +532,9 @@ class Parent {
   std::chrono::milliseconds timeout_{30000};
   Plan plan_;
   std::string changer_token_;
-  std::vector<long> rss_start_;
-  std::vector<WorkerProc> workers_;  // --procs of them
-  std::vector<std::thread> readers_;
+  std::vector<long> rss_start_;       // one per --server-pid
+  std::vector<WorkerProc> workers_;   // --procs of them
+  std::vector<std::thread> readers_;  // one per worker
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ticker_ = false, going_ = false;
@@ -543,7 +543,7 @@ class Parent {
   Histogram acc_hist_;
   std::vector<Row> rows_;  // at most kMaxRows
   std::string sockets_line_;
-  std::vector<std::string> rss_lines_;
+  std::vector<std::string> rss_lines_;  // one per --server-pid
 };
 
 }  // namespace
