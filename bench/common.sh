@@ -1,9 +1,11 @@
 # Shared by the bench scripts: start a release server on a free port with a fresh data dir.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/build/release/boxoffice"
-LOADGEN="$ROOT/build/release/boxoffice-loadgen"
-[ -x "$BIN" ] && [ -x "$LOADGEN" ] || { cmake --preset release >/dev/null && cmake --build --preset release -j"$(nproc)"; }
+# BOXOFFICE_BIN: another server binary (e.g. another checkout's); LOAD: the load tool (issue 14).
+BIN="${BOXOFFICE_BIN:-$ROOT/build/release/boxoffice}"
+LOAD="$ROOT/build/release/boxoffice-load"
+[ -x "$BIN" ] || { cmake --preset release >/dev/null && cmake --build --preset release -j"$(nproc)"; }
+[ -x "$LOAD" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target boxoffice-load; }
 WORK="$(mktemp -d /tmp/boxoffice-bench.XXXXXX)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 ADMIN_EMAIL=admin@bench.test

@@ -1,16 +1,11 @@
 #!/usr/bin/env bash
-# Live-update scale: N idle WebSockets on one show (server RSS per socket), then the time one
-# seat change takes to reach all of them. Usage: bench/websockets.sh [sockets] (default 15000;
-# one process may open at most 20,000 files here, so keep N below ~19,000).
+# Live-update scale: N idle WebSockets on one show (server RSS per socket), then 10 seat changes
+# (a hold, its release, ...) timed at every socket. Usage: bench/websockets.sh [sockets]
+# (default 15000; the server, one process, may open at most 20,000 files here, so keep N below
+# ~19,000; the load tool spreads its sockets over processes of 10,000).
 source "$(dirname "$0")/common.sh"
 N="${1:-15000}"
-WSBENCH="$ROOT/build/release/boxoffice-wsbench"
-[ -x "$WSBENCH" ] || cmake --build --preset release -j"$(nproc)" --target boxoffice-wsbench
 start_server --threads 2 --demo --max-connections 19000
-B="http://127.0.0.1:$PORT/api/v1"
-curl -sf -X POST "$B/users" -H 'Content-Type: application/json' \
-  -d '{"email":"watcher@bench.test","password":"bench-password","name":"Watcher"}' >/dev/null
-TOKEN=$(curl -sf -X POST "$B/sessions" -H 'Content-Type: application/json' \
-  -d '{"email":"watcher@bench.test","password":"bench-password"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
-echo "## $N idle sockets on show 1, then one hold"
-"$WSBENCH" --port "$PORT" --show 1 --sockets "$N" --threads 1 --server-pid "$SERVER_PID" --token "$TOKEN" --seat A1
+echo "## $N idle sockets on show 1, then 10 changes"
+"$LOAD" sockets --port "$PORT" --show-ids 1 --sockets "$N" --procs $(( (N + 9999) / 10000 )) \
+  --changes 10 --server-pid "$SERVER_PID"

@@ -28,7 +28,8 @@ RUNTIME_PACKAGES=(
   libsqlite3-0 libsodium23 libpq5 libhiredis0.14 zlib1g
   tzdata ca-certificates curl
 )
-# Tests and benchmarks: PostgreSQL, PgBouncer, Redis, nginx, the browser, the deployment checks.
+# Tests and benchmarks: PostgreSQL, PgBouncer, Redis, nginx, the browser, the deployment checks,
+# gnuplot for bench/plot.sh.
 # nginx is Debian's full package (nginx-light is only a transitional name for it in bookworm);
 # docker-compose and yamllint validate the deployment files (tests/deploy).
 TEST_PACKAGES=(
@@ -38,7 +39,7 @@ TEST_PACKAGES=(
   chromium nginx docker-compose yamllint
   python3 python3-pytest python3-requests python3-websocket python3-yaml python3-jsonschema
   tzdata
-  wrk curl procps
+  wrk curl procps gnuplot-nox
 )
 case "$MODE" in
   all) PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
