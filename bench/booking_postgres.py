@@ -471,9 +471,11 @@ class Bench:
         subprocess.run(["rm", "-rf", self.work])
 
 
-def main():
+def main(bench_class=None):
+    """Runs a benchmark (this one, or a subclass of Bench such as bench/booking_scaleout.py's)
+    and stops everything it started, also on SIGTERM and Ctrl-C."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    bench = Bench()
+    bench = (bench_class or Bench)()
     try:
         return bench.main()
     except KeyboardInterrupt:

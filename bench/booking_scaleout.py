@@ -247,15 +247,5 @@ class ScaleOutBench(bp.Bench):
             self.redis.stop()
 
 
-def main():
-    bench = ScaleOutBench()
-    try:
-        return bench.main()
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        bench.close()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bp.main(ScaleOutBench))
