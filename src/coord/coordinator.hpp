@@ -107,8 +107,8 @@ struct SessionLookup {
 class SessionCache {
  public:
   // A sign-out is remembered this long: longer than any store read may take
-  // (BOXOFFICE_DB_QUERY_TIMEOUT is at most 10 min), so no read that began before it can put
-  // the session back afterwards.
+  // (BOXOFFICE_DB_QUERY_TIMEOUT is at most 10 min), so no read that began before the store's
+  // delete (which comes first) can put the session back afterwards.
   static constexpr std::chrono::minutes kSignOutMemory{10};
 
   virtual ~SessionCache() = default;

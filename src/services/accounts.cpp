@@ -53,12 +53,17 @@ boost::asio::awaitable<Result<SessionGrant>> AccountService::sign_in(std::string
 }
 
 boost::asio::awaitable<Status> AccountService::sign_out(const Caller& caller) {
-  // The sign-out is recorded in the cache first, so that no instance keeps accepting the token
-  // and no instance can cache it again from a store read that raced with the delete.
-  const bool erased = co_await coord_.sessions->erase(caller.token_hash);
-  if (!erased)
+  // The database first: if its delete fails nothing has changed and signing out again works.
+  // Then the cache records the sign-out, replacing any cached copy on every instance; a store
+  // read that began before the delete cannot cache the session again (puts never replace a
+  // sign-out). Were the marker written first and the delete then failed, the token would be
+  // refused until the marker expired and accepted again afterwards.
+  auto deleted = co_await store_->delete_session(caller.token_hash);
+  if (!deleted) co_return deleted;
+  const bool recorded = co_await coord_.sessions->erase(caller.token_hash);
+  if (!recorded)
     co_return Error::unavailable("the session store is not answering; sign out again shortly");
-  co_return co_await store_->delete_session(caller.token_hash);
+  co_return ok_status();
 }
 
 boost::asio::awaitable<Result<Caller>> AccountService::authenticate(

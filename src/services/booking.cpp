@@ -9,6 +9,7 @@
 #include "domain/hash.hpp"
 #include "ops/log.hpp"
 #include "ops/metrics.hpp"
+#include "services/catalog.hpp"
 #include "services/security.hpp"
 #include "services/views.hpp"
 
@@ -61,20 +62,20 @@ void BookingService::sweep() {
 
 boost::asio::awaitable<std::uint64_t> BookingService::shows_generation() {
   const std::int64_t now = SteadyClock::now().time_since_epoch().count();
-  const std::int64_t read = shows_generation_read_.load(std::memory_order_relaxed);
-  if (read != 0 && now - read < std::chrono::nanoseconds(kShowsGenerationRefresh).count())
+  std::int64_t read = shows_generation_read_.load(std::memory_order_relaxed);
+  // One caller per interval asks the cache (it claims the interval before awaiting); the
+  // others use the value as last read.
+  if ((read != 0 && now - read < std::chrono::nanoseconds(kShowsGenerationRefresh).count()) ||
+      !shows_generation_read_.compare_exchange_strong(read, now, std::memory_order_relaxed))
     co_return shows_generation_.load(std::memory_order_relaxed);
-  // Concurrent callers may both read it; the newest answer wins either way. 0 means the cache
-  // did not answer: the infos loaded so far stay (a cache outage must not send every hold to
-  // the database), and the next call asks again after the refresh interval.
-  const std::uint64_t g = co_await coord_.cache->generation("shows");
-  if (g == 0) {
-    shows_generation_read_.store(now, std::memory_order_relaxed);
-    co_return shows_generation_.load(std::memory_order_relaxed);
+  // 0 means the cache did not answer: the infos loaded so far stay (a cache outage must not
+  // send every hold to the database), and the next interval asks again.
+  const std::uint64_t g = co_await coord_.cache->generation(std::string(kShowsRemovedGeneration));
+  std::uint64_t seen = shows_generation_.load(std::memory_order_relaxed);
+  // Generations only grow: an answer that arrives late never replaces a newer one.
+  while (g > seen && !shows_generation_.compare_exchange_weak(seen, g, std::memory_order_relaxed)) {
   }
-  shows_generation_.store(g, std::memory_order_relaxed);
-  shows_generation_read_.store(now, std::memory_order_relaxed);
-  co_return g;
+  co_return shows_generation_.load(std::memory_order_relaxed);
 }
 
 boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>>

@@ -80,7 +80,7 @@ class BookingService {
     SeatLayout layout;
     std::vector<std::string> seat_ids;
     std::chrono::steady_clock::time_point loaded;
-    std::uint64_t shows_generation = 0;  // the catalog's "shows" generation when loaded
+    std::uint64_t shows_generation = 0;  // kShowsRemovedGeneration when loaded
   };
   struct SeatView {
     std::uint64_t version = 0;
@@ -114,7 +114,7 @@ class BookingService {
   // Bounded by entries (options_.max_show_infos), least recently used go; stale after
   // options_.show_info_ttl.
   ShardedLru<Id, std::shared_ptr<const ShowInfo>> infos_;
-  // The catalog's "shows" generation (shared by every instance through the coordinator's
+  // The catalog's kShowsRemovedGeneration (shared by every instance through the coordinator's
   // cache), as last read and when (steady clock, ns). A show deleted on any instance bumps it,
   // and infos loaded under an older one are loaded again; it is read at most once per
   // kShowsGenerationRefresh, so a hold costs no extra round trip.

@@ -78,6 +78,9 @@ boost::asio::awaitable<Status> CatalogService::delete_movie(Id id) {
   if (r) {
     co_await invalidate("movies");
     co_await invalidate("shows");
+    // Bumped by deletions only: every instance's show details are checked against it (see
+    // BookingService::shows_generation), and a new show must not make them all reload.
+    co_await invalidate(std::string(kShowsRemovedGeneration));
     if (shows_removed_) shows_removed_();
   }
   co_return r;

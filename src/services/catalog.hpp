@@ -2,6 +2,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -17,6 +18,10 @@ struct CatalogTtls {
   std::chrono::milliseconds movies{60'000};
   std::chrono::milliseconds shows{30'000};
 };
+
+// The cache generation that deleting a movie (and so its shows) bumps: show details cached by
+// any instance's BookingService are checked against it.
+inline constexpr std::string_view kShowsRemovedGeneration = "shows-removed";
 
 class CatalogService {
  public:

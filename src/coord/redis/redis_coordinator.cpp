@@ -134,17 +134,23 @@ class RedisHoldRegistry final : public HoldRegistry,
   }
 
   // The seat script for an operation that adds a deadline (hold, begin): when the script asks
-  // for it, the show is entered in the due-shows index first and the script runs again
-  // (`flag`: the index of the "registered" argument in `rest`). Usually one round trip.
+  // for it, the show is entered in the due-shows index, the script runs again, and the entry
+  // is written once more (`flag`: the index of the "registered" argument in `rest`). Usually
+  // one round trip.
+  //
+  // Before: whichever instance dies after the script, a sweeper ends what it added. After: a
+  // sweeper may have read the show's old entry as due, reaped it before the second run added
+  // the deadline and then dropped the entry ("nothing pending"); the second write restores it.
   asio::awaitable<RedisValue> seat_registered(Id show, std::string op, Strings rest,
                                               std::size_t flag) {
     Strings again = rest;
     RedisValue v = co_await seat(show, op, std::move(rest));
     if (v[0].as_string() != "register") co_return v;
-    // Indexed first: whichever instance dies after the script, a sweeper ends what it added.
-    co_await register_due(show, v[1].as_int() + 50);
+    const std::int64_t at = v[1].as_int() + 50;
+    co_await register_due(show, at);
     again[flag] = "1";
     RedisValue after = co_await seat(show, std::move(op), std::move(again));
+    co_await register_due(show, at);
     co_return after;
   }
 

@@ -98,20 +98,23 @@ local function finish(result)
 end
 
 -- Whether this show must be (re)entered in the due-shows index before a deadline at `deadline`
--- is added: the index (another slot, written by the caller first) must never be later than the
--- earliest deadline of the show. No need when an earlier-or-equal deadline is already pending
--- (its entry is at least that early), except that the entry is renewed every REGISTER_MS, so
--- an index that lost writes (a failover, an emptied Redis) heals by itself. `registered`: the
--- caller has just entered it.
+-- is added, and at which time: the index (another slot, written by the caller around the
+-- second run of this script) must never be later than the earliest deadline of the show. No
+-- need when an earlier-or-equal deadline is already pending (its entry is at least that
+-- early), except that the entry is renewed every REGISTER_MS, so an index that lost writes (a
+-- failover, an emptied Redis) heals by itself; a renewal names the earliest pending deadline,
+-- not the new one. `registered`: the caller has just entered it. Returns nil or the time.
 local REGISTER_MS = 10000
 local function needs_register(deadline, registered)
   if registered then
     redis.call('HSET', K_META, 'reg', now)
-    return false
+    return nil
   end
   local first = next_deadline()
   local reg = tonumber(redis.call('HGET', K_META, 'reg') or '0')
-  return first < 0 or first > deadline or now - reg > REGISTER_MS
+  if first >= 0 and first <= deadline and now - reg <= REGISTER_MS then return nil end
+  if first >= 0 and first < deadline then return first end
+  return deadline
 end
 
 local function seats_from(first)
@@ -142,7 +145,8 @@ if op == 'hold' then
     return finish({'collision'})
   end
   local expires = now + ttl
-  if needs_register(expires, registered) then return finish({'register', expires}) end
+  local register_at = needs_register(expires, registered)
+  if register_at then return finish({'register', register_at}) end
   for _, seat in ipairs(seats) do
     redis.call('HSET', K_HELD, seat, id)
     change(seat, 'h')
@@ -184,7 +188,8 @@ elseif op == 'begin' then
   local h = cjson.decode(raw)
   if h.u ~= user then return finish({'notfound'}) end
   if h.p == 'c' then return finish({'confirming'}) end
-  if needs_register(now + within, registered) then return finish({'register', now + within}) end
+  local register_at = needs_register(now + within, registered)
+  if register_at then return finish({'register', register_at}) end
   local fence = redis.call('HINCRBY', K_META, 'fence', 1)
   h.p, h.f, h.d = 'c', fence, now + within
   redis.call('HSET', K_HOLDS, id, cjson.encode(h))

@@ -999,8 +999,9 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
                                UnixSeconds now) {
     const Rows& rows = results.at(2);
     if (rows.size() != static_cast<int>(batch.size())) {
-      deliver_all(batch,
-                  Error::unavailable("the database answered a different number of bookings"));
+      // Committed, but whose answer is whose is unknown: the key tells each client its outcome.
+      deliver_all(batch, Error::unavailable("the database's answer did not match the batch; retry "
+                                            "with the same Idempotency-Key to learn the outcome"));
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i)
