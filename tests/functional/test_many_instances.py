@@ -374,3 +374,25 @@ def test_a_redis_master_killed_mid_race_loses_no_booking_and_sells_no_seat_twice
     finally:
         victim.start()  # back as a replica, so later tests have a whole cluster
         cluster.wait_healthy(60)
+
+
+def test_the_rate_limit_is_one_budget_across_instances():
+    """A client's requests count against one budget whichever instance they reach."""
+    env = {"BOXOFFICE_RATE_LIMIT_PER_MIN": "20", "BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1/32"}
+    a = Server(env=env).start()
+    b = sibling(a, **env).start()
+    try:
+        client = {"X-Forwarded-For": f"198.51.100.{random.randint(1, 254)}"}
+        for i in range(20):
+            r = requests.get((a, b)[i % 2].url + "/api/v1/movies", headers=client, timeout=5)
+            assert r.status_code == 200, (i, r.text)
+            assert r.headers["X-RateLimit-Remaining"] == str(19 - i)
+        for s in (a, b, a, b):
+            r = requests.get(s.url + "/api/v1/movies", headers=client, timeout=5)
+            assert_problem(r, 429, "rate-limited")
+            assert int(r.headers["Retry-After"]) >= 1
+        other = {"X-Forwarded-For": "198.51.100.255"}
+        assert requests.get(b.url + "/api/v1/movies", headers=other, timeout=5).headers["X-RateLimit-Remaining"] == "19"
+    finally:
+        b.cleanup()
+        a.cleanup()

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -765,26 +766,42 @@ class RedisIdempotencyGuard final : public IdempotencyGuard {
   Script delete_if_owner_;
 };
 
+// The sliding window of src/domain/sliding_window.cpp over two per-minute counters in Redis
+// (same hash tag, so one node): this request is counted first (INCR, pipelined with the
+// expiry and the previous minute's count: one round trip, no script), then judged by the same
+// rule as the embedded limiter on the counts as they were before it; a refused request is
+// uncounted again (DECR), so refusals never lock a client out. Two requests racing for the
+// last slot may both be refused, never both let through.
 class RedisRateLimiter final : public RateLimiter {
  public:
   RedisRateLimiter(std::shared_ptr<RedisClient> client, std::string ns)
-      : client_(std::move(client)), ns_(std::move(ns)), window_(redis_scripts::rate_window()) {}
+      : client_(std::move(client)), ns_(std::move(ns)) {}
 
   asio::awaitable<RateDecision> hit(std::string key, std::int64_t limit_per_minute) override {
     const std::int64_t now = now_unix_ms();
-    const std::int64_t minute = now / 60'000;
+    const std::int64_t minute = now / kWindowMs;
     RateDecision d;
     d.limit = limit_per_minute;
     d.remaining = limit_per_minute;
     try {
       const std::string tag = ns_ + "rl:{" + key + "}:";
-      Strings keys{tag + std::to_string(minute), tag + std::to_string(minute - 1)};
-      Strings args{std::to_string(limit_per_minute), std::to_string(minute * 60'000)};
-      const RedisValue v = co_await client_->eval(window_, std::move(keys), std::move(args));
-      require_ok(v);
-      d.allowed = v[0].as_int() == 1;
-      d.remaining = v[1].as_int();
-      d.retry_after_s = v[2].as_int();
+      std::string current = tag + std::to_string(minute);
+      std::vector<Strings> cmds;
+      cmds.push_back(Strings{"INCR", current});
+      cmds.push_back(Strings{"PEXPIRE", current, std::to_string(2 * kWindowMs)});
+      cmds.push_back(Strings{"GET", tag + std::to_string(minute - 1)});
+      const std::vector<RedisValue> v = co_await client_->pipeline(current, std::move(cmds));
+      if (v.size() != 3) throw std::runtime_error("rate limit: short pipeline reply");
+      require_ok(v[0]);
+      WindowCounter c;
+      c.window_start_ms = minute * kWindowMs;
+      c.current = v[0].as_int() - 1;
+      c.previous = v[2].is_nil() ? 0 : parse_count(v[2]);
+      d = hit_window(c, limit_per_minute, kWindowMs, now);
+      if (!d.allowed) {
+        Strings undo{"DECR", current};
+        co_await client_->command(std::move(undo), current);
+      }
     } catch (const std::exception& e) {
       // Failing open: a Redis outage must not turn every request away.
       logging::debug("redis rate limit failed", {{"error", e.what()}});
@@ -793,9 +810,19 @@ class RedisRateLimiter final : public RateLimiter {
   }
 
  private:
+  static constexpr std::int64_t kWindowMs = 60'000;
+
+  static std::int64_t parse_count(const RedisValue& v) {
+    const std::string s = v.as_string();
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc{} || end != s.data() + s.size())
+      throw std::runtime_error("rate limit: bad count");
+    return n;
+  }
+
   std::shared_ptr<RedisClient> client_;
   std::string ns_;
-  Script window_;
 };
 
 // Runs the expiry sweep every `every` on `ex` until stopped.

@@ -29,19 +29,49 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local changes = {}
 local function change(seat, status) changes[#changes + 1] = seat .. '=' .. status end
 
-local function status_of(seat)
-  if redis.call('SISMEMBER', K_BOOKED, seat) == 1 then return 'b' end
-  if redis.call('HEXISTS', K_HELD, seat) == 1 then return 'h' end
-  return 'a'
+-- The meta fields, read once per call (each redis.call costs about as much as the Lua around
+-- it) and kept in step with this call's own writes.
+local meta
+local function meta_get(field)
+  if not meta then
+    local m = redis.call('HMGET', K_META, 'ver', 'primed', 'reg', 'freed')
+    meta = {ver = m[1], primed = m[2], reg = m[3], freed = m[4]}
+  end
+  return meta[field]
+end
+local function meta_set(field, value)
+  redis.call('HSET', K_META, field, value)
+  if meta then meta[field] = value end
+end
+
+-- Status letters of many seats in two calls per 1,000 seats (unpack() stops near 8,000).
+local function statuses_of(seats)
+  local out = {}
+  for i = 1, #seats, 1000 do
+    local chunk = {}
+    for j = i, math.min(i + 999, #seats) do chunk[#chunk + 1] = seats[j] end
+    local booked = redis.call('SMISMEMBER', K_BOOKED, unpack(chunk))
+    local held = redis.call('HMGET', K_HELD, unpack(chunk))
+    for k = 1, #chunk do
+      out[#out + 1] = (booked[k] == 1 and 'b') or (held[k] and 'h') or 'a'
+    end
+  end
+  return out
 end
 
 -- Ends a hold: frees its seats (unless used for a booking), keeps a tombstone.
 local function end_hold(id, h, phase)
-  for _, seat in ipairs(h.s) do
-    if redis.call('HGET', K_HELD, seat) == id then
-      redis.call('HDEL', K_HELD, seat)
-      if phase ~= 'used' and redis.call('SISMEMBER', K_BOOKED, seat) == 0 then
-        change(seat, 'a')
+  local owners = redis.call('HMGET', K_HELD, unpack(h.s))
+  local mine = {}
+  for i, seat in ipairs(h.s) do
+    if owners[i] == id then mine[#mine + 1] = seat end
+  end
+  if #mine > 0 then
+    redis.call('HDEL', K_HELD, unpack(mine))
+    if phase ~= 'used' then
+      local booked = redis.call('SMISMEMBER', K_BOOKED, unpack(mine))
+      for i, seat in ipairs(mine) do
+        if booked[i] == 0 then change(seat, 'a') end
       end
     end
   end
@@ -83,9 +113,9 @@ end
 -- starts again from the clock in microseconds.
 local function bump_version()
   local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local old = tonumber(redis.call('HGET', K_META, 'ver') or '0')
+  local old = tonumber(meta_get('ver') or '0')
   if v <= old then v = old + 1 end
-  redis.call('HSET', K_META, 'ver', v)
+  meta_set('ver', v)
   return v
 end
 
@@ -105,13 +135,12 @@ end
 -- failover, an emptied Redis) heals by itself; a renewal names the earliest pending deadline,
 -- not the new one. `registered`: the caller has just entered it. Returns nil or the time.
 local REGISTER_MS = 10000
-local function needs_register(deadline, registered)
+local function needs_register(deadline, registered, first)
   if registered then
-    redis.call('HSET', K_META, 'reg', now)
+    meta_set('reg', now)
     return nil
   end
-  local first = next_deadline()
-  local reg = tonumber(redis.call('HGET', K_META, 'reg') or '0')
+  local reg = tonumber(meta_get('reg') or '0')
   if first >= 0 and first <= deadline and now - reg <= REGISTER_MS then return nil end
   if first >= 0 and first < deadline then return first end
   return deadline
@@ -133,10 +162,10 @@ if op == 'hold' then
   local id, user, total, ttl, max = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
   local registered = ARGV[8] == '1'
   local seats = seats_from(9)
-  if not redis.call('HGET', K_META, 'primed') then return finish({'unprimed'}) end
+  if not meta_get('primed') then return finish({'unprimed'}) end
   local taken = {}
-  for _, seat in ipairs(seats) do
-    if status_of(seat) ~= 'a' then taken[#taken + 1] = seat end
+  for i, status in ipairs(statuses_of(seats)) do
+    if status ~= 'a' then taken[#taken + 1] = seats[i] end
   end
   if #taken > 0 then return finish({'taken', unpack(taken)}) end
   local already = tonumber(redis.call('HGET', K_USERS, user) or '0')
@@ -145,17 +174,22 @@ if op == 'hold' then
     return finish({'collision'})
   end
   local expires = now + ttl
-  local register_at = needs_register(expires, registered)
+  local first = next_deadline()
+  local register_at = needs_register(expires, registered, first)
   if register_at then return finish({'register', register_at}) end
+  local fields = {}
   for _, seat in ipairs(seats) do
-    redis.call('HSET', K_HELD, seat, id)
+    fields[#fields + 1] = seat
+    fields[#fields + 1] = id
     change(seat, 'h')
   end
+  redis.call('HSET', K_HELD, unpack(fields))
   redis.call('HINCRBY', K_USERS, user, #seats)
   redis.call('HSET', K_HOLDS, id,
              cjson.encode({u = user, s = seats, t = total, x = expires, p = 'l', f = 0, d = expires}))
   redis.call('ZADD', K_DUE, expires, id)
-  return finish({'ok', expires, next_deadline()})
+  if first < 0 or expires < first then first = expires end
+  return finish({'ok', expires, first})
 
 elseif op == 'release' then
   local id, user = ARGV[3], ARGV[4]
@@ -188,7 +222,7 @@ elseif op == 'begin' then
   local h = cjson.decode(raw)
   if h.u ~= user then return finish({'notfound'}) end
   if h.p == 'c' then return finish({'confirming'}) end
-  local register_at = needs_register(now + within, registered)
+  local register_at = needs_register(now + within, registered, next_deadline())
   if register_at then return finish({'register', register_at}) end
   local fence = redis.call('HINCRBY', K_META, 'fence', 1)
   h.p, h.f, h.d = 'c', fence, now + within
@@ -239,19 +273,20 @@ elseif op == 'mark_free' then
   end
   -- A prime that read the store before this cancellation must not undo it.
   redis.call('HINCRBY', K_META, 'freed', 1)
+  meta = nil
   return finish({'ok'})
 
 elseif op == 'prime_token' then
-  if redis.call('HGET', K_META, 'primed') then return finish({'primed'}) end
-  return finish({'token', tonumber(redis.call('HGET', K_META, 'freed') or '0')})
+  if meta_get('primed') then return finish({'primed'}) end
+  return finish({'token', tonumber(meta_get('freed') or '0')})
 
 elseif op == 'prime' then
   -- ARGV: token, booked seats... Loads the store's booked seats unless a seat was freed since
   -- the token was taken. Seats marked booked that the store does not have (a failover that
   -- lost a cancellation) are freed: the store is the truth.
   local token = tonumber(ARGV[3])
-  if redis.call('HGET', K_META, 'primed') then return finish({'primed'}) end
-  if tonumber(redis.call('HGET', K_META, 'freed') or '0') ~= token then return finish({'stale'}) end
+  if meta_get('primed') then return finish({'primed'}) end
+  if tonumber(meta_get('freed') or '0') ~= token then return finish({'stale'}) end
   local truth = {}
   for _, seat in ipairs(seats_from(4)) do
     truth[seat] = true
@@ -263,20 +298,20 @@ elseif op == 'prime' then
       change(seat, redis.call('HEXISTS', K_HELD, seat) == 1 and 'h' or 'a')
     end
   end
-  redis.call('HSET', K_META, 'primed', 1)
+  meta_set('primed', 1)
   return finish({'ok'})
 
 elseif op == 'statuses' then
   -- {version, status letter per seat}; built in place (a 20,000-seat show exceeds unpack()).
-  local out = {0}
-  for i = 3, #ARGV do out[#out + 1] = status_of(ARGV[i]) end
+  local out = statuses_of(seats_from(3))
+  table.insert(out, 1, 0)
   finish(out)
-  out[1] = tonumber(redis.call('HGET', K_META, 'ver') or '0')
+  out[1] = tonumber(meta_get('ver') or '0')
   return out
 
 elseif op == 'version' then
   local result = finish({0})
-  result[1] = tonumber(redis.call('HGET', K_META, 'ver') or '0')
+  result[1] = tonumber(meta_get('ver') or '0')
   return result
 
 elseif op == 'hold_info' then
@@ -326,29 +361,6 @@ const char* delete_if_owner() {
   return R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-)lua";
-}
-
-// A sliding-window counter in one round trip: KEYS[1] this minute's count, KEYS[2] the
-// previous minute's (same hash tag); ARGV[1] the limit, ARGV[2] this minute's start in ms.
-// Returns {allowed 0/1, remaining, retry_after_s}. Refused requests are not counted.
-const char* rate_window() {
-  return R"lua(
-local limit, start = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = 60000
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
-local elapsed = math.max(0, math.min(window, now - start))
-local weighted = prev * (window - elapsed) / window + cur
-if weighted + 1 > limit then
-  local retry = math.max(1, math.ceil((window - elapsed) / 1000))
-  return {0, 0, retry}
-end
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], 2 * window)
-return {1, math.max(0, math.floor(limit - weighted - 1)), 0}
 )lua";
 }
 

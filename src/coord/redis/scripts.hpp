@@ -5,7 +5,6 @@ namespace boxoffice::redis_scripts {
 const char* seat();
 const char* due_index();
 const char* delete_if_owner();
-const char* rate_window();
 const char* bump_generation();
 
 }  // namespace boxoffice::redis_scripts
