@@ -26,6 +26,9 @@ local TOMBSTONE_MS = 60000
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- The earliest deadline in K_DUE (-1: none), read once per call; every write to K_DUE clears it.
+local first_due
+
 local changes = {}
 local function change(seat, status) changes[#changes + 1] = seat .. '=' .. status end
 
@@ -76,6 +79,7 @@ local function end_hold(id, h, phase)
     end
   end
   redis.call('ZREM', K_DUE, id)
+  first_due = nil
   local left = redis.call('HINCRBY', K_USERS, h.u, -#h.s)
   if left <= 0 then redis.call('HDEL', K_USERS, h.u) end
   redis.call('HDEL', K_HOLDS, id)
@@ -83,9 +87,29 @@ local function end_hold(id, h, phase)
   redis.call('ZADD', K_GONEZ, now, id)
 end
 
+local function next_deadline()
+  if first_due == nil then
+    local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
+    first_due = #first == 0 and -1 or tonumber(first[2])
+  end
+  return first_due
+end
+
+-- Tombstones older than TOMBSTONE_MS go whenever a call ends holds (the only time new ones
+-- come), so at most the last TOMBSTONE_MS of ended holds before a show's last ending stay.
+local function forget_tombstones()
+  local old = redis.call('ZRANGEBYSCORE', K_GONEZ, '-inf', now - TOMBSTONE_MS, 'LIMIT', 0, 256)
+  if #old > 0 then
+    redis.call('HDEL', K_GONE, unpack(old))
+    redis.call('ZREM', K_GONEZ, unpack(old))
+  end
+end
+
 -- Due expiries and abandoned confirmations end first, whoever asks: the answer never depends
 -- on when a sweeper last ran. Bounded per call; the sweeper catches up with the rest.
 local function reap()
+  local first = next_deadline()
+  if first < 0 or first > now then return end
   local due = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, 256)
   for _, id in ipairs(due) do
     local raw = redis.call('HGET', K_HOLDS, id)
@@ -96,17 +120,8 @@ local function reap()
       redis.call('ZREM', K_DUE, id)
     end
   end
-  local old = redis.call('ZRANGEBYSCORE', K_GONEZ, '-inf', now - TOMBSTONE_MS, 'LIMIT', 0, 256)
-  if #old > 0 then
-    redis.call('HDEL', K_GONE, unpack(old))
-    redis.call('ZREM', K_GONEZ, unpack(old))
-  end
-end
-
-local function next_deadline()
-  local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
-  if #first == 0 then return -1 end
-  return tonumber(first[2])
+  first_due = nil
+  forget_tombstones()
 end
 
 -- A seat version that never repeats, even if Redis lost the counter (failover, restart): it
@@ -188,6 +203,7 @@ if op == 'hold' then
   redis.call('HSET', K_HOLDS, id,
              cjson.encode({u = user, s = seats, t = total, x = expires, p = 'l', f = 0, d = expires}))
   redis.call('ZADD', K_DUE, expires, id)
+  first_due = nil
   if first < 0 or expires < first then first = expires end
   return finish({'ok', expires, first})
 
@@ -203,6 +219,7 @@ elseif op == 'release' then
   if h.u ~= user then return finish({'notfound'}) end
   if h.p == 'c' then return finish({'confirming'}) end
   end_hold(id, h, 'released')
+  forget_tombstones()
   return finish({'ok'})
 
 elseif op == 'begin' then
@@ -228,6 +245,7 @@ elseif op == 'begin' then
   h.p, h.f, h.d = 'c', fence, now + within
   redis.call('HSET', K_HOLDS, id, cjson.encode(h))
   redis.call('ZADD', K_DUE, h.d, id)
+  first_due = nil
   return finish({'ok', fence, h.d, h.t, h.x, unpack(h.s)})
 
 elseif op == 'finish' then
@@ -255,6 +273,7 @@ elseif op == 'finish' then
   elseif current then
     end_hold(id, h, 'released')
   end
+  if current then forget_tombstones() end
   return finish({'ok'})
 
 elseif op == 'mark_booked' then
@@ -321,6 +340,7 @@ elseif op == 'hold_info' then
   return finish(out)
 
 elseif op == 'reap' then
+  forget_tombstones()
   return finish({next_deadline()})
 end
 return redis.error_reply('unknown operation ' .. tostring(op))
