@@ -26,8 +26,8 @@ Checkpointer::Checkpointer(const std::string& path, std::chrono::milliseconds ev
     : every_(every) {
   // A plain handle, not a Connection: it must not change the journal mode or define functions,
   // and it never reads rows.
-  if (const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                     nullptr);
+  if (const int rc =
+          sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
       rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);

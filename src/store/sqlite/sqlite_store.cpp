@@ -19,8 +19,8 @@
 #include "ops/log.hpp"
 #include "store/migrations/sqlite_migrations.hpp"
 #include "store/row_codec.hpp"
-#include "store/sqlite/db.hpp"
 #include "store/sqlite/checkpointer.hpp"
+#include "store/sqlite/db.hpp"
 #include "store/sqlite/write_queue.hpp"
 #include "tz/zone.hpp"
 
