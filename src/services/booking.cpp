@@ -131,7 +131,13 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
   };
   std::optional<SeatView> view =
       seat_views_.with(show_id, [&](SeatView* v) -> std::optional<SeatView> {
-        if (v && v->version == version && now - v->built < options_.seat_map_ttl) return *v;
+        if (!v || v->version != version) return std::nullopt;
+        if (now - v->built < options_.seat_map_ttl) return *v;
+        // Past its TTL at the same version the view still says what the seats are: one request
+        // builds it again while the others keep answering with it (no stampede of rebuilds).
+        if (v->refreshing != SteadyClock::time_point{} && now - v->refreshing < kViewRefreshClaim)
+          return *v;
+        v->refreshing = now;
         return std::nullopt;
       });
   if (view && has_part(*view)) {
@@ -205,6 +211,20 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
           return;
         }
         if (v.version > view->version) return;
+        if (v.version == view->version && view->built > v.built) {
+          // A rebuild of the same version (its TTL had passed): it replaces the old one, which
+          // lends it the parts it did not build.
+          SeatView fresh = *view;
+          if (!fresh.json) {
+            fresh.json = v.json;
+            fresh.gzip = v.gzip;
+            fresh.etag = v.etag;
+          }
+          if (!fresh.snapshot) fresh.snapshot = v.snapshot;
+          fresh.refreshing = {};
+          v = std::move(fresh);
+          return;
+        }
         if (v.version == view->version) {
           if (view->json && !v.json) {
             v.json = view->json;

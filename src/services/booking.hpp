@@ -90,7 +90,11 @@ class BookingService {
     Bytes gzip;
     Bytes snapshot;
     std::string etag;
+    // When a request set out to rebuild this view past its TTL (zero: nobody is).
+    std::chrono::steady_clock::time_point refreshing{};
   };
+  // How long the others keep serving the old view while one request rebuilds it.
+  static constexpr std::chrono::seconds kViewRefreshClaim{1};
   struct SeatViewWeight {
     std::size_t operator()(const SeatView& v) const;
   };

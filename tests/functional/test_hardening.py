@@ -261,3 +261,26 @@ def test_shutdown_with_work_queued_is_clean():
     s.cleanup()
     assert code == 0, log[-3000:]
     assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+def test_a_seat_map_past_its_ttl_is_built_once_not_on_every_read():
+    """An unchanged show's cached map that outlived its TTL is rebuilt by one read; the reads
+    after it are cache hits again (a rebuild of the same version used to be thrown away, so
+    every later read rebuilt the map)."""
+    s = Server(env={"BOXOFFICE_CACHE_TTL_SEATS": "1s"}).start()
+    try:
+        show = make_show(login_admin(s.url))
+
+        def misses():
+            text = requests.get(s.url + "/metrics", timeout=5).text
+            return float(re.search(r'^boxoffice_cache_misses_total\{cache="seat_map"\} (\S+)$', text, re.M).group(1))
+
+        url = f"{s.url}/api/v1/shows/{show['id']}/seats"
+        assert requests.get(url, timeout=5).status_code == 200
+        time.sleep(1.3)
+        before = misses()
+        for _ in range(20):
+            assert requests.get(url, timeout=5).status_code == 200
+        assert misses() - before == 1
+    finally:
+        s.cleanup()
