@@ -602,7 +602,14 @@ struct Server::Impl {
     while (!stopping) {
       t.expires_after(std::chrono::seconds(10));
       co_await t.async_wait(use_tuple);
+      const auto started = std::chrono::steady_clock::now();
       malloc_trim(0);
+      const auto took = std::chrono::steady_clock::now() - started;
+      if (took > std::chrono::milliseconds(5))
+        logging::warn(
+            "malloc_trim was slow",
+            {{"ms", std::to_string(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(took).count())}});
     }
   }
 
