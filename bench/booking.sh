@@ -13,3 +13,5 @@ RATE=$(awk -F'[= ]' '/bookings_per_s/ {print int($4/2)}' "$WORK/full.txt")
 echo "## at half that rate ($RATE bookings/s)"
 "$LOAD" onsale --port "$PORT" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
   --users 128 --shows 48 --duration "$SECS" --seats-per-booking 2 --pick partition --rate "$RATE"
+echo "## ceiling: SQLite alone on this machine, same settings (bench/sqlite_ceiling.py)"
+/usr/bin/python3 "$ROOT/bench/sqlite_ceiling.py" 10
