@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""50,000 concurrent users (issue 14, benchmark 4): live WebSockets spread over 3 instances on
+PostgreSQL (through PgBouncer) and a 6-node Redis Cluster, while an on-sale runs; every seat
+change timed at every socket, hold and confirm latency of the on-sale, and the instances' memory
+per connection.
+
+    bench/live_users.sh [sockets] [on-sale bookings/s]     (defaults: 50000, 300)
+
+1. PostgreSQL + PgBouncer and the Redis Cluster as in bench/booking_scaleout.py; three boxoffice
+   instances (`BOXOFFICE_MAX_CONNECTIONS=19000` each: one process may open 20,000 files here).
+2. `boxoffice-load sockets`: the sockets over the three instances (round robin), from worker
+   processes of at most 10,000 sockets each and source addresses 127.0.0.2-127.0.0.21, all on
+   one show; once every socket is open, 30 seat changes one second apart (a hold, then its
+   release) made through the first instance, each timed at every socket (most sockets are on
+   another instance than the change: the change crosses Redis).
+3. At the same time, one `boxoffice-loadgen` per instance books at a fixed rate (2 seats per
+   booking, its own 24 shows) for the whole run: its hold and confirm p99 are the on-sale's.
+4. Memory: the instances' RSS before the sockets and 2 s after the last one opened, per socket.
+"""
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+os.environ.setdefault("BENCH_INSTANCES", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import booking_postgres as bp  # noqa: E402
+import booking_scaleout as so  # noqa: E402
+
+SOCKETS = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
+RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class LiveUsers(so.ScaleOutBench):
+    def start_servers(self):
+        for _ in range(so.INSTANCES):
+            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url, BOXOFFICE_MAX_CONNECTIONS="19000")
+            self.servers.append((self.server, self.port))
+        self.server = None
+
+    def main(self):
+        for tool in ("boxoffice", "boxoffice-loadgen", "boxoffice-load"):
+            if not os.access(os.path.join(bp.BUILD, tool), os.X_OK):
+                sys.exit(f"{bp.BUILD}/{tool} is missing: build the release preset or set BOXOFFICE_BUILD_DIR")
+        self.mismatch = False
+        self.start_cluster()
+        self.start_servers()
+        pids = [p.pid for p, _ in self.servers]
+        procs = (SOCKETS + 9999) // 10000
+        sockets_cmd = [os.path.join(bp.BUILD, "boxoffice-load"), "sockets", "--admin-email", bp.ADMIN_EMAIL,
+                       "--admin-password", bp.ADMIN_PASSWORD, "--shows", "1", "--seats", "200",
+                       "--sockets", str(SOCKETS), "--procs", str(procs), "--source-addrs", "127.0.0.2-127.0.0.21",
+                       "--changes", "30", "--change-interval", "1", "--settle", "3", "--timeout", "60"]
+        for _, port in self.servers:
+            sockets_cmd += ["--url", f"http://127.0.0.1:{port}"]
+        for pid in pids:
+            sockets_cmd += ["--server-pid", str(pid)]
+        onsale = []
+        for _, port in self.servers:
+            cmd = [os.path.join(bp.BUILD, "boxoffice-loadgen"), "--port", str(port), "--admin-email", bp.ADMIN_EMAIL,
+                   "--admin-password", bp.ADMIN_PASSWORD, "--users", "32", "--threads", "1", "--shows", "2",
+                   "--duration", "150", "--seats-per-booking", "2", "--rate", str(RATE // so.INSTANCES)]
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            bp.OURS[p.pid] = "loadgen"
+            onsale.append(p)
+        time.sleep(15)  # their sign-ups (argon2id) and catalog are made before the sockets come
+        print(f"## {SOCKETS} sockets over {so.INSTANCES} instances ({procs} worker processes) while "
+              f"{so.INSTANCES} loadgens book {RATE} bookings/s in all", flush=True)
+        sockets = subprocess.Popen(sockets_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        bp.OURS[sockets.pid] = "loadgen"
+        lines, peak = [], {"rss": [0] * len(pids)}
+
+        def read_sockets():
+            for line in sockets.stdout:
+                lines.append(line)
+
+        reader = threading.Thread(target=read_sockets)
+        reader.start()
+        while sockets.poll() is None:
+            peak["rss"] = [max(a, rss_kib(p)) for a, p in zip(peak["rss"], pids)]
+            time.sleep(1)
+        reader.join()
+        sockets_out = "".join(lines)
+        print("  " + "\n  ".join(line.rstrip() for line in lines if not line.startswith("[")), flush=True)
+        outs = [p.communicate()[0] for p in onsale]
+        holds, confirms, bookings = [], [], 0
+        for out in outs:
+            print("  " + out.replace("\n", "\n  ").rstrip(), flush=True)
+            for op, acc in (("hold", holds), ("confirm", confirms)):
+                m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
+                if m:
+                    acc.append(tuple(map(float, m.groups())))
+            m = re.search(r"bookings=(\d+)", out)
+            bookings += int(m.group(1)) if m else 0
+        ok = sockets.returncode == 0 and self.oversell_check("after the run")
+        m = re.search(r"connected=(\d+)", sockets_out)
+        connected = int(m.group(1)) if m else 0
+        growth = sum(int(a) - int(b) for b, a in re.findall(r"before=(\d+) after_2s=(\d+)", sockets_out))
+        print(f"\n## summary: {connected} of {SOCKETS} sockets connected; the instances' RSS grew by "
+              f"{growth / 1024:.0f} MiB from the sockets tool's start to 2 s after the last socket opened: "
+              f"{growth / max(connected, 1):.2f} KiB per socket (the on-sale ran meanwhile); RSS peaks "
+              f"{[round(r / 1024) for r in peak['rss']]} MiB", flush=True)
+        if holds:
+            print(f"## on-sale during it: {bookings} bookings; worst instance hold p50/p99/max "
+                  f"{' / '.join(f'{max(h[i] for h in holds):.2f}' for i in range(3))} ms, confirm "
+                  f"{' / '.join(f'{max(c[i] for c in confirms):.2f}' for i in range(3))} ms (150 s of booking "
+                  "that spans the sockets' connect storm and changes)", flush=True)
+        self.stop_servers()
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(bp.main(LiveUsers))
