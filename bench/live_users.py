@@ -28,17 +28,10 @@ os.environ.setdefault("BENCH_INSTANCES", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import booking_postgres as bp  # noqa: E402
 import booking_scaleout as so  # noqa: E402
+from growth import rss_kib  # noqa: E402
 
 SOCKETS = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
 RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class LiveUsers(so.ScaleOutBench):
