@@ -135,7 +135,8 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
         if (now - v->built < options_.seat_map_ttl) return *v;
         // Past its TTL at the same version the view still says what the seats are: one request
         // builds it again while the others keep answering with it (no stampede of rebuilds).
-        if (v->refreshing != SteadyClock::time_point{} && now - v->refreshing < kViewRefreshClaim)
+        if (options_.seat_map_ttl > std::chrono::milliseconds::zero() &&
+            v->refreshing != SteadyClock::time_point{} && now - v->refreshing < kViewRefreshClaim)
           return *v;
         v->refreshing = now;
         return std::nullopt;
@@ -212,15 +213,10 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
         }
         if (v.version > view->version) return;
         if (v.version == view->version && view->built > v.built) {
-          // A rebuild of the same version (its TTL had passed): it replaces the old one, which
-          // lends it the parts it did not build.
+          // A rebuild of the same version (its TTL had passed): it replaces the old one. Parts
+          // it did not build are not carried over: they would live on past their TTL (and the
+          // map's as_of with them); the next request that needs one builds it.
           SeatView fresh = *view;
-          if (!fresh.json) {
-            fresh.json = v.json;
-            fresh.gzip = v.gzip;
-            fresh.etag = v.etag;
-          }
-          if (!fresh.snapshot) fresh.snapshot = v.snapshot;
           fresh.refreshing = {};
           v = std::move(fresh);
           return;

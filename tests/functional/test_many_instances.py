@@ -391,7 +391,7 @@ def test_the_rate_limit_is_one_budget_across_instances():
             r = requests.get(s.url + "/api/v1/movies", headers=client, timeout=5)
             assert_problem(r, 429, "rate-limited")
             assert int(r.headers["Retry-After"]) >= 1
-        other = {"X-Forwarded-For": "198.51.100.255"}
+        other = {"X-Forwarded-For": f"203.0.113.{random.randint(1, 254)}"}
         assert requests.get(b.url + "/api/v1/movies", headers=other, timeout=5).headers["X-RateLimit-Remaining"] == "19"
     finally:
         b.cleanup()

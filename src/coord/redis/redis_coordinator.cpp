@@ -795,13 +795,12 @@ class RedisRateLimiter final : public RateLimiter {
       require_ok(v[0]);
       WindowCounter c;
       c.window_start_ms = minute * kWindowMs;
-      c.current = v[0].as_int() - 1;
-      c.previous = v[2].is_nil() ? 0 : parse_count(v[2]);
+      // Never below zero: a key lost between INCR and an undo's DECR (eviction, a failover)
+      // must not turn into extra budget.
+      c.current = std::max<std::int64_t>(0, v[0].as_int() - 1);
+      c.previous = v[2].is_nil() ? 0 : std::max<std::int64_t>(0, parse_count(v[2]));
       d = hit_window(c, limit_per_minute, kWindowMs, now);
-      if (!d.allowed) {
-        Strings undo{"DECR", current};
-        co_await client_->command(std::move(undo), current);
-      }
+      if (!d.allowed) co_await uncount(current);
     } catch (const std::exception& e) {
       // Failing open: a Redis outage must not turn every request away.
       logging::debug("redis rate limit failed", {{"error", e.what()}});
@@ -811,6 +810,19 @@ class RedisRateLimiter final : public RateLimiter {
 
  private:
   static constexpr std::int64_t kWindowMs = 60'000;
+
+  // Best effort: a refusal that stays counted costs its client one request of this minute.
+  // The expiry goes with it, so a DECR that recreated a lost key cannot leave it forever.
+  asio::awaitable<void> uncount(std::string current) {
+    try {
+      std::vector<Strings> cmds;
+      cmds.push_back(Strings{"DECR", current});
+      cmds.push_back(Strings{"PEXPIRE", current, std::to_string(2 * kWindowMs)});
+      co_await client_->pipeline(current, std::move(cmds));
+    } catch (const std::exception& e) {
+      logging::debug("redis rate limit undo failed", {{"error", e.what()}});
+    }
+  }
 
   static std::int64_t parse_count(const RedisValue& v) {
     const std::string s = v.as_string();

@@ -95,8 +95,9 @@ local function next_deadline()
   return first_due
 end
 
--- Tombstones older than TOMBSTONE_MS go whenever a call ends holds (the only time new ones
--- come), so at most the last TOMBSTONE_MS of ended holds before a show's last ending stay.
+-- Tombstones older than TOMBSTONE_MS go at the start of every call: lookups never see one (a
+-- release or confirm of a hold ended long ago is not found, as in src/domain/seat_book.cpp), and
+-- any later call on the show frees the last ones.
 local function forget_tombstones()
   local old = redis.call('ZRANGEBYSCORE', K_GONEZ, '-inf', now - TOMBSTONE_MS, 'LIMIT', 0, 256)
   if #old > 0 then
@@ -108,6 +109,7 @@ end
 -- Due expiries and abandoned confirmations end first, whoever asks: the answer never depends
 -- on when a sweeper last ran. Bounded per call; the sweeper catches up with the rest.
 local function reap()
+  forget_tombstones()
   local first = next_deadline()
   if first < 0 or first > now then return end
   local due = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, 256)
@@ -121,7 +123,6 @@ local function reap()
     end
   end
   first_due = nil
-  forget_tombstones()
 end
 
 -- A seat version that never repeats, even if Redis lost the counter (failover, restart): it
@@ -219,7 +220,6 @@ elseif op == 'release' then
   if h.u ~= user then return finish({'notfound'}) end
   if h.p == 'c' then return finish({'confirming'}) end
   end_hold(id, h, 'released')
-  forget_tombstones()
   return finish({'ok'})
 
 elseif op == 'begin' then
@@ -273,7 +273,6 @@ elseif op == 'finish' then
   elseif current then
     end_hold(id, h, 'released')
   end
-  if current then forget_tombstones() end
   return finish({'ok'})
 
 elseif op == 'mark_booked' then
@@ -340,7 +339,6 @@ elseif op == 'hold_info' then
   return finish(out)
 
 elseif op == 'reap' then
-  forget_tombstones()
   return finish({next_deadline()})
 end
 return redis.error_reply('unknown operation ' .. tostring(op))

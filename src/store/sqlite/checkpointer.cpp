@@ -15,6 +15,11 @@ bool checkpoint(sqlite3* db) {
   int copied = 0;
   const int rc =
       sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+  if (rc == SQLITE_OK && log_frames < 0) {
+    // Not (or no longer) in WAL mode as this connection sees it: nothing was copied.
+    logging::warn("sqlite checkpoint found no write-ahead log", {});
+    return true;
+  }
   if (rc == SQLITE_OK || rc == SQLITE_BUSY) return true;
   logging::warn("sqlite checkpoint failed", {{"error", sqlite3_errmsg(db)}});
   return rc != SQLITE_MISUSE;
@@ -36,7 +41,13 @@ Checkpointer::Checkpointer(const std::string& path, std::chrono::milliseconds ev
   sqlite3_busy_timeout(db_, 0);
   // A connection learns that the file is in WAL mode on its first read; until then a
   // checkpoint does nothing.
-  sqlite3_exec(db_, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  if (const int rc =
+          sqlite3_exec(db_, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+      rc != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_close(db_);
+    throw std::runtime_error("sqlite checkpointer cannot read " + path + ": " + msg);
+  }
   thread_ = std::thread([this] { loop(); });
 }
 

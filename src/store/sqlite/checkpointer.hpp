@@ -1,9 +1,10 @@
 #pragma once
 // Copies the write-ahead log into the database file on a thread of its own. Left to SQLite,
 // the commit that crosses wal_autocheckpoint pages runs the checkpoint itself, and every booking
-// in that group commit waited 200-290 ms for it; here the writer sets wal_autocheckpoint=0 and
-// never checkpoints. PASSIVE checkpoints never block the writer or the readers: the log is copied
-// as far as no reader still needs it, and the writer starts the log over once all of it was.
+// in that group commit waited 200-290 ms for it; here the writer's threshold is raised to a
+// fallback (100,000 pages) that it reaches only if this thread stops. PASSIVE checkpoints never
+// block the writer or the readers: the log is copied as far as no reader still needs it, and the
+// writer starts the log over once all of it was.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

@@ -211,7 +211,9 @@ class SqliteStore final : public Store {
     // bench/booking.sh, every 250 ms made commits wait on the checkpoints' fsyncs more often
     // (half-rate p99 557 ms against 23 ms). A log that grew during a burst is cut back to
     // 64 MiB when it starts over.
-    writer->exec("PRAGMA wal_autocheckpoint=0");
+    // Not 0: should the checkpointer stop, the writer checkpoints again (at ~400 MiB of log)
+    // rather than letting the log grow without bound.
+    writer->exec("PRAGMA wal_autocheckpoint=100000");
     writer->exec("PRAGMA journal_size_limit=67108864");
     checkpointer_ = std::make_unique<sqlite::Checkpointer>(path_, std::chrono::milliseconds(1000));
     for (int i = 0; i < o.readers; ++i)
