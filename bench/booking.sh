@@ -8,10 +8,18 @@ SECS="${1:-10}"
 start_server --hold-ttl 30s
 echo "## flat out"
 "$LOAD" onsale --port "$PORT" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
-  --users 128 --shows 48 --duration "$SECS" --seats-per-booking 2 --pick partition | tee "$WORK/full.txt"
+  --users 128 --shows 48 --duration "$SECS" --seats-per-booking 2 --pick partition \
+  --timeseries "$WORK/flat.csv" --server-pid "$SERVER_PID" | tee "$WORK/full.txt"
 RATE=$(awk -F'[= ]' '/bookings_per_s/ {print int($4/2)}' "$WORK/full.txt")
 echo "## at half that rate ($RATE bookings/s)"
 "$LOAD" onsale --port "$PORT" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
-  --users 128 --shows 48 --duration "$SECS" --seats-per-booking 2 --pick partition --rate "$RATE"
+  --users 128 --shows 48 --duration "$SECS" --seats-per-booking 2 --pick partition --rate "$RATE" \
+  --timeseries "$WORK/half.csv" --server-pid "$SERVER_PID"
+# Plots (gnuplot) of both runs over time, linked from BENCHMARKS.md.
+PLOTS="${BENCH_PLOTS_DIR:-$ROOT/docs/bench}"
+mkdir -p "$PLOTS"
+bash "$ROOT/bench/plot.sh" "$WORK/flat.csv" "$PLOTS/onsale-embedded-flat.svg" "embedded on-sale, flat out"
+bash "$ROOT/bench/plot.sh" "$WORK/half.csv" "$PLOTS/onsale-embedded-half.svg" "embedded on-sale, half rate"
+echo "## plots: $PLOTS/onsale-embedded-flat.svg, $PLOTS/onsale-embedded-half.svg"
 echo "## ceiling: SQLite alone on this machine, same settings (bench/sqlite_ceiling.py)"
 /usr/bin/python3 "$ROOT/bench/sqlite_ceiling.py" 10
