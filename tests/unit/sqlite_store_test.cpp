@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <future>
 #include <latch>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,7 +13,6 @@
 
 #include "async/run_sync.hpp"
 #include "domain/time.hpp"
-#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/write_queue.hpp"
 
@@ -271,36 +269,5 @@ TEST(WriteQueue, ABoundedQueueRefusesInsteadOfGrowing) {
     release.count_down();
   }
   EXPECT_EQ(finished.load(), 5);  // every accepted job was answered
-  std::filesystem::remove_all(dir);
-}
-
-// With the writer's own checkpoints off, the log reaches the database file only through the
-// Checkpointer, while the writer goes on committing.
-TEST(Checkpointer, CopiesTheLogIntoTheDatabaseFileOffTheWriter) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("boxoffice-ckpt-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  const auto file = dir / "q.db";
-  auto writer = scratch_connection(dir);
-  writer->exec("PRAGMA wal_autocheckpoint=0");
-  writer->exec("CREATE TABLE b (x BLOB)");
-  auto insert = [&](int n) {
-    for (int i = 0; i < n; ++i) writer->exec("INSERT INTO b (x) VALUES (randomblob(1000))");
-  };
-  insert(500);
-  const auto before = std::filesystem::file_size(file);
-  EXPECT_LT(before, 64u * 1024u);  // nothing was copied yet: the rows are all in the log
-  {
-    sqlite::Checkpointer checkpointer(file.string(), std::chrono::milliseconds(5));
-    insert(500);  // commits go on while it runs
-    // Two more checkpoints: at least one started after the last commit.
-    const auto after_inserts = checkpointer.runs();
-    for (int i = 0; i < 400 && checkpointer.runs() < after_inserts + 2; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_GE(checkpointer.runs(), after_inserts + 2);
-    // Copied by the periodic checkpoints, not only by the last one that stop() runs.
-    EXPECT_GT(std::filesystem::file_size(file), 900u * 1000u);
-  }
-  writer.reset();
   std::filesystem::remove_all(dir);
 }

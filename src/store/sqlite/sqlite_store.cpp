@@ -19,7 +19,6 @@
 #include "ops/log.hpp"
 #include "store/migrations/sqlite_migrations.hpp"
 #include "store/row_codec.hpp"
-#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/write_queue.hpp"
 #include "tz/zone.hpp"
@@ -207,15 +206,6 @@ class SqliteStore final : public Store {
     auto writer = std::make_unique<Connection>(path_, false);
     define_functions(*writer);
     apply_migrations(*writer);
-    // Checkpoints off the commit path (see checkpointer.hpp), once a second: measured with
-    // bench/booking.sh, every 250 ms made commits wait on the checkpoints' fsyncs more often
-    // (half-rate p99 557 ms against 23 ms). A log that grew during a burst is cut back to
-    // 64 MiB when it starts over.
-    // Not 0: should the checkpointer stop, the writer checkpoints again (at ~400 MiB of log)
-    // rather than letting the log grow without bound.
-    writer->exec("PRAGMA wal_autocheckpoint=100000");
-    writer->exec("PRAGMA journal_size_limit=67108864");
-    checkpointer_ = std::make_unique<sqlite::Checkpointer>(path_, std::chrono::milliseconds(1000));
     for (int i = 0; i < o.readers; ++i)
       reader_conns_.push_back(std::make_unique<Connection>(path_, true));
     readers_count_ = o.readers;
@@ -229,7 +219,6 @@ class SqliteStore final : public Store {
   void stop() override {
     readers_.join();
     writer_->stop();
-    checkpointer_->stop();
   }
 
   // Runs fn(Connection&) on a reader thread.
@@ -742,7 +731,6 @@ class SqliteStore final : public Store {
   std::int64_t readers_count_ = 0;
   std::vector<std::unique_ptr<Connection>> reader_conns_;
   std::unique_ptr<sqlite::WriteQueue> writer_;
-  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
 };
 
 void ensure_dir(const std::string& dir) {
