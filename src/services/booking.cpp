@@ -216,9 +216,7 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
           // A rebuild of the same version (its TTL had passed): it replaces the old one. Parts
           // it did not build are not carried over: they would live on past their TTL (and the
           // map's as_of with them); the next request that needs one builds it.
-          SeatView fresh = *view;
-          fresh.refreshing = {};
-          v = std::move(fresh);
+          v = *view;
           return;
         }
         if (v.version == view->version) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -798,7 +797,7 @@ class RedisRateLimiter final : public RateLimiter {
       // Never below zero: a key lost between INCR and an undo's DECR (eviction, a failover)
       // must not turn into extra budget.
       c.current = std::max<std::int64_t>(0, v[0].as_int() - 1);
-      c.previous = v[2].is_nil() ? 0 : std::max<std::int64_t>(0, parse_count(v[2]));
+      c.previous = v[2].is_nil() ? 0 : std::max<std::int64_t>(0, v[2].as_int());
       d = hit_window(c, limit_per_minute, kWindowMs, now);
       if (!d.allowed) co_await uncount(current);
     } catch (const std::exception& e) {
@@ -822,15 +821,6 @@ class RedisRateLimiter final : public RateLimiter {
     } catch (const std::exception& e) {
       logging::debug("redis rate limit undo failed", {{"error", e.what()}});
     }
-  }
-
-  static std::int64_t parse_count(const RedisValue& v) {
-    const std::string s = v.as_string();
-    std::int64_t n = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec != std::errc{} || end != s.data() + s.size())
-      throw std::runtime_error("rate limit: bad count");
-    return n;
   }
 
   std::shared_ptr<RedisClient> client_;
