@@ -8,8 +8,9 @@ confirm and seat-map read costs.
 1. PostgreSQL 15 + PgBouncer 1.18 (transaction mode) as in bench/booking_postgres.py (the
    replica is stopped: one database server on 2 cores), and a Redis Cluster of 3 masters and 3
    replicas (tests/harness/redis_cluster.py), all on loopback.
-2. Two boxoffice instances on both; one boxoffice-loadgen per instance (BENCH_USERS/2 users
-   each, 24 shows each, 2 seats per booking), flat out at the same time, then at half rate.
+2. Two boxoffice instances on both; one `boxoffice-load onsale --pick partition` over both
+   (BENCH_USERS users round robin, 24 shows per instance, 2 seats per booking, users from 32
+   client addresses), flat out, then at half rate.
 3. The oversell check from the database.
 4. The round-trip census: one user, one instance, nothing else running: 100 holds, 100 confirms
    and 100 seat-map reads one after another, each phase's Redis round trips (the instances'
@@ -19,7 +20,6 @@ confirm and seat-map read costs.
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import urllib.request
@@ -67,61 +67,23 @@ class ScaleOutBench(bp.Bench):
             total += float(m.group(1))
         return total
 
+    def onsale(self, secs, rate):
+        """One boxoffice-load over every instance (round robin), a worker process per instance,
+        its users spread over 32 client addresses as real buyers are (the rate limit keys on the
+        address, and the keys spread over the cluster's masters)."""
+        return bp.onsale_cmd([port for _, port in self.servers], bp.USERS, 24 * INSTANCES, secs, rate,
+                             procs=INSTANCES, sources="127.0.0.2-127.0.0.33")
+
     def loadgens(self, label, rate=0, secs=None):
-        """One loadgen per instance at once; their 201s, tickets and latencies added up."""
-        quiet, before = self.before_run()
-        print(f"## {INSTANCES} instances {label} (load {quiet['load1']:.2f}, others {quiet['others_before']:.2f} cores)",
-              flush=True)
+        """The on-sale over every instance at once, with the Redis round trips per booking."""
         rt_before = self.round_trips()
-        sampler = bp.Sampler()
-        procs, outs, usage = [], [], []
-        for _, port in self.servers:
-            cmd = [os.path.join(bp.BUILD, "boxoffice-loadgen"), "--port", str(port), "--admin-email", bp.ADMIN_EMAIL,
-                   "--admin-password", bp.ADMIN_PASSWORD, "--users", str(bp.USERS // INSTANCES), "--threads", "1",
-                   "--shows", "24", "--duration", str(secs or bp.SECS), "--seats-per-booking", "2"]
-            if rate:
-                cmd += ["--rate", str(rate // INSTANCES)]
-            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            bp.OURS[p.pid] = "loadgen"
-            procs.append(p)
-        for p in procs:
-            out = p.stdout.read()
-            _, status, ru = os.wait4(p.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                raise RuntimeError(f"boxoffice-loadgen failed:\n{out}")
-            outs.append(out)
-            usage.append((p.pid, "loadgen", round((ru.ru_utime + ru.ru_stime) * bp.HZ)))
-        r = dict(quiet)
-        per = []
-        for out in outs:
-            print("  " + out.replace("\n", "\n  ").rstrip(), flush=True)
-            v = {k: float(x) for k, x in re.findall(r"(\w+)=([\d.]+)", " ".join(
-                line for line in out.splitlines() if line.startswith(("duration_s=", "tickets_per_s="))))}
-            for op in ("hold", "confirm"):
-                m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
-                v[op] = tuple(map(float, m.groups()))
-            per.append(v)
-        r["tickets_per_s"] = sum(v["tickets_per_s"] for v in per)
-        r["bookings"] = sum(v["bookings"] for v in per)
-        r["duration_s"] = max(v["duration_s"] for v in per)
-        # Percentiles of two halves cannot be merged exactly: the worse instance's are reported.
-        for op in ("hold", "confirm"):
-            r[op] = tuple(max(v[op][i] for v in per) for i in range(3))
-        # CPU: the first loadgen stands for both in the sampler's bookkeeping; add the second's.
-        r["cpu"] = sampler.finish(usage[0], window_s=r["duration_s"])
-        for _, _, ticks in usage[1:]:
-            r["cpu"]["loadgen"] += ticks / bp.HZ / r["duration_s"]
-            r["cpu"]["others"] -= ticks / bp.HZ / r["duration_s"]
+        r = self.loadgen(f"on {INSTANCES} instances {label}", rate, secs)
         r["redis_round_trips_per_booking"] = (self.round_trips() - rt_before) / max(r["bookings"], 1)
-        r.update(self.after_run(before))
         print(f"  all instances: tickets_per_s={r['tickets_per_s']:.0f} bookings={r['bookings']:.0f}; "
               f"Redis round trips per booking (hold + confirm + background): {r['redis_round_trips_per_booking']:.2f}",
               flush=True)
-        print(f"  cpu (cores): {bp.fmt_cpu(r['cpu'])}", flush=True)
-        print(f"  database: {r['db_bookings']} new bookings (loadgens counted {int(r['bookings'])} 201s), "
-              f"{r['booking_commits']} booking commits, {r['per_commit_mean']:.1f} bookings per commit", flush=True)
         if r["db_bookings"] != int(r["bookings"]):
-            print("  MISMATCH: the database's new bookings differ from the loadgens' 201s", flush=True)
+            print("  MISMATCH: the database's new bookings differ from the load tool's 201s", flush=True)
             self.mismatch = True
         return r
 
@@ -194,7 +156,7 @@ class ScaleOutBench(bp.Bench):
               f"seat-map read {per_read:.2f}", flush=True)
 
     def main(self):
-        for tool in ("boxoffice", "boxoffice-loadgen"):
+        for tool in ("boxoffice", "boxoffice-load"):
             if not os.access(os.path.join(bp.BUILD, tool), os.X_OK):
                 sys.exit(f"{bp.BUILD}/{tool} is missing: build the release preset or set BOXOFFICE_BUILD_DIR")
         self.mismatch = False

@@ -484,8 +484,7 @@ class Parent {
       return status;
     }
     if (o_.mode == "onsale") {
-      // The lines tools/loadgen.cpp printed (bench/booking.sh and bench/booking_postgres.py read
-      // them).
+      // The lines the removed boxoffice-loadgen printed, which the bench/ scripts read.
       std::printf("duration_s=%.2f users=%d bookings=%lld tickets=%lld failures=%lld\n", secs,
                   o_.users, static_cast<long long>(all.counter("bookings")),
                   static_cast<long long>(all.counter("tickets")),
@@ -499,7 +498,7 @@ class Parent {
                   c.percentile_ms(0.99), c.max_ms());
     }
     if (o_.mode == "sockets") {
-      // The lines tools/wsbench.cpp printed.
+      // The lines the removed boxoffice-wsbench printed.
       std::printf("%s\n", sockets_line_.c_str());
       for (const auto& l : rss_lines_) std::printf("%s\n", l.c_str());
       const auto& d = op("delivery");
