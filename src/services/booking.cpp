@@ -347,9 +347,8 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   if (!key) co_return co_await confirm_hold(caller, hold_id, "", request_hash);
   if (key->empty() || key->size() > kMaxIdempotencyKeyLength || !valid_text(*key))
     co_return Error::invalid("Idempotency-Key", "must be 1 to 255 characters");
-  auto seen = co_await store_->find_idempotency(caller.user.id, *key);
-  if (!seen) co_return seen.error();
-  if (*seen) co_return co_await replay(caller, **seen, request_hash);
+  // The key is looked up once, under its in-flight mark: a look-up before the mark as well would
+  // only serve replays sooner, and costs every booking a database read.
   auto mark =
       co_await coord_.idempotency->try_begin(caller.user.id, *key, options_.idempotency_mark_ttl);
   if (!mark) {
@@ -361,13 +360,13 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   const auto own = co_await boost::asio::this_coro::executor;
   DetachedUndo unmark(own, [guard = coord_.idempotency, user = caller.user.id, k = *key,
                             token = *mark] { return guard->end(user, k, token); });
-  // The first request may have finished between the look-up and try_begin.
-  auto again = co_await store_->find_idempotency(caller.user.id, *key);
+  // A request with this key may have finished before the mark was taken.
+  auto seen = co_await store_->find_idempotency(caller.user.id, *key);
   Result<Booking> out = Error::internal("unreachable");
-  if (!again) {
-    out = again.error();
-  } else if (*again) {
-    out = co_await replay(caller, **again, request_hash);
+  if (!seen) {
+    out = seen.error();
+  } else if (*seen) {
+    out = co_await replay(caller, **seen, request_hash);
   } else {
     out = co_await confirm_hold(caller, hold_id, *key, request_hash);
     if (!out && out.error().problem == Problem::idempotency_replay) {
