@@ -85,7 +85,7 @@ def cpu_snapshot():
         fields = stat[stat.rindex(")") + 2:].split()
         parent = int(fields[1])
         group = (OURS.get(int(pid)) or ("postgres" if POSTMASTER[0] and parent == POSTMASTER[0] else None)
-                 or ("loadgen" if OURS.get(parent) == "loadgen" else None))  # boxoffice-load's workers
+                 or (OURS[parent] if OURS.get(parent) in ("loadgen", "nginx") else None))  # their workers
         if group:
             procs[(pid, fields[19])] = (group, int(fields[11]) + int(fields[12]))
     with open("/proc/stat") as f:
@@ -97,7 +97,7 @@ def cpu_usage(a, b):
     """Cores used between two snapshots: per group, by the whole machine, by everything else, and
     taken by the hypervisor (steal)."""
     secs = b[0] - a[0]
-    used = {g: 0.0 for g in ("postgres", "pgbouncer", "boxoffice", "loadgen", "pgbench", "redis")}
+    used = {g: 0.0 for g in ("postgres", "pgbouncer", "boxoffice", "loadgen", "pgbench", "redis", "nginx")}
     for key, (group, ticks) in b[1].items():
         used[group] += (ticks - a[1].get(key, (group, 0))[1]) / HZ / secs
     busy = (b[2][0] - a[2][0]) / HZ / secs
@@ -118,11 +118,18 @@ class Sampler:
         while not self._stop.wait(0.5):
             self.samples.append(cpu_snapshot())
 
-    def finish(self, child, window_s=None):
-        """Stops; the usage over the last window_s seconds (default: all of it). child: the
-        (pid, group, CPU ticks) of the load generator, which has exited and left /proc."""
+    def finish(self, child, window_s=None, span=None):
+        """Stops; the usage over the last window_s seconds (default: all of it), or over span
+        (wall-clock start, end) when the load tool said when its run began and ended: its
+        preparation before and its oversell check after (which reads every seat map) are not
+        the run's. child: the (pid, group, CPU ticks) of the load generator, which has exited
+        and left /proc."""
         self._stop.set()
         self._thread.join()
+        if span:
+            inside = [s for s in self.samples if span[0] <= s[0] <= span[1] + 0.5]
+            if len(inside) >= 2:
+                return cpu_usage(inside[0], inside[-1])
         end = cpu_snapshot()
         start = self.samples[0]
         if window_s:
@@ -138,7 +145,7 @@ class Sampler:
 
 
 def fmt_cpu(u):
-    return ", ".join(f"{k} {u[k]:.2f}" for k in ("postgres", "pgbouncer", "redis", "boxoffice", "loadgen",
+    return ", ".join(f"{k} {u[k]:.2f}" for k in ("postgres", "pgbouncer", "redis", "nginx", "boxoffice", "loadgen",
                                                  "pgbench", "others", "machine", "iowait", "steal") if k in u)
 
 
@@ -274,9 +281,12 @@ class Bench:
                                       env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
         OURS[self.child.pid] = "pgbench" if cmd[0].endswith("pgbench") else "loadgen"
         out = []
+        self.run_span = None  # wall-clock times of boxoffice-load's first and last "[run" lines
         for line in self.child.stdout:
             print("  " + line, end="", flush=True)
             out.append(line)
+            if line.startswith("[run"):
+                self.run_span = ((self.run_span or (time.time(),))[0], time.time())
         # wait4, not wait: its CPU time, which /proc no longer has once it has exited.
         _, status, usage = os.wait4(self.child.pid, 0)
         self.child.returncode = os.waitstatus_to_exitcode(status)
@@ -314,7 +324,7 @@ class Bench:
         for op in ("hold", "confirm"):
             m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
             r[op] = tuple(map(float, m.groups()))
-        r["cpu"] = sampler.finish(child, window_s=r["duration_s"])
+        r["cpu"] = sampler.finish(child, window_s=r["duration_s"], span=self.run_span)
         r.update(self.after_run(before))
         print(f"  cpu (cores): {fmt_cpu(r['cpu'])}", flush=True)
         print(f"  database: {r['db_bookings']} new bookings (loadgen counted {int(r['bookings'])} 201s), "

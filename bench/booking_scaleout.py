@@ -29,12 +29,16 @@ import booking_postgres as bp  # noqa: E402
 from redis_cluster import RedisCluster  # noqa: E402  (booking_postgres put tests/harness on the path)
 
 INSTANCES = int(os.environ.get("BENCH_INSTANCES", "2"))
+# BENCH_VIA=nginx: the load goes through Debian's nginx running docker/nginx.conf (only its
+# addresses and paths rewritten, as tests/deploy/test_nginx_front.py does), limits included.
+VIA_NGINX = os.environ.get("BENCH_VIA", "") == "nginx"
 
 
 class ScaleOutBench(bp.Bench):
     def __init__(self):
         super().__init__()
         self.redis = None
+        self.nginx = None
         self.servers = []  # (process, port)
 
     def start_cluster(self):
@@ -47,10 +51,18 @@ class ScaleOutBench(bp.Bench):
         print(f"## Redis Cluster up in {time.time() - started:.1f} s: {self.redis.url}", flush=True)
 
     def start_servers(self):
+        # Behind nginx the instances take the client address from X-Forwarded-For.
+        proxy = {"BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1/32"} if VIA_NGINX else {}
         for i in range(INSTANCES):
-            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url)
+            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url, **proxy)
             self.servers.append((self.server, self.port))
         self.server = None
+        if VIA_NGINX:
+            sys.path.insert(0, os.path.join(bp.ROOT, "tests", "deploy"))
+            from test_nginx_front import Nginx
+            self.nginx = Nginx([port for _, port in self.servers]).start()
+            bp.OURS[self.nginx.proc.pid] = "nginx"
+            print(f"## nginx ({self.nginx.url}) runs docker/nginx.conf in front of the instances", flush=True)
 
     def stop_servers(self):
         for proc, _ in self.servers:
@@ -70,7 +82,11 @@ class ScaleOutBench(bp.Bench):
     def onsale(self, secs, rate):
         """One boxoffice-load over every instance (round robin), a worker process per instance,
         its users spread over 32 client addresses as real buyers are (the rate limit keys on the
-        address, and the keys spread over the cluster's masters)."""
+        address, and the keys spread over the cluster's masters). Through nginx: every user from
+        an address of its own, as nginx allows one address 100 requests/s."""
+        if VIA_NGINX:
+            return bp.onsale_cmd([self.nginx.port], bp.USERS, 24 * INSTANCES, secs, rate, procs=INSTANCES,
+                                 sources=f"127.0.0.2-127.0.0.{1 + bp.USERS}")
         return bp.onsale_cmd([port for _, port in self.servers], bp.USERS, 24 * INSTANCES, secs, rate,
                              procs=INSTANCES, sources="127.0.0.2-127.0.0.33")
 
@@ -188,20 +204,24 @@ class ScaleOutBench(bp.Bench):
         print("\n## summary (load: the 1-minute load average before the run; CPU: cores used during it)")
         print("| run | tickets/s | hold p50 / p99 / max (ms) | confirm p50 / p99 / max (ms) | bookings per commit "
               "(mean / p50 / max) | Redis round trips per booking | load | CPU: postgres, pgbouncer, redis, "
-              "boxoffice, loadgen, others |")
+              "boxoffice, loadgen, nginx, others |")
         print("|---|---|---|---|---|---|---|---|")
-        for key, label in (("full", f"{INSTANCES} instances flat out"), ("half", f"{INSTANCES} instances half rate")):
+        via = " through nginx" if VIA_NGINX else ""
+        for key, label in (("full", f"{INSTANCES} instances{via} flat out"),
+                           ("half", f"{INSTANCES} instances{via} half rate")):
             r, c = self.results[key], self.results[key]["cpu"]
             print(f"| {label} | {r['tickets_per_s']:,.0f} | {' / '.join(f'{v:.2f}' for v in r['hold'])} | "
                   f"{' / '.join(f'{v:.2f}' for v in r['confirm'])} | {r['per_commit_mean']:.1f} / "
                   f"{r['per_commit_p50']} / {r['per_commit_max']} | {r['redis_round_trips_per_booking']:.2f} | "
                   f"{r['load1']:.2f} | {c['postgres']:.2f}, {c['pgbouncer']:.2f}, {c['redis']:.2f}, "
-                  f"{c['boxoffice']:.2f}, {c['loadgen']:.2f}, {c['others']:.2f} |")
+                  f"{c['boxoffice']:.2f}, {c['loadgen']:.2f}, {c['nginx']:.2f}, {c['others']:.2f} |")
         c = self.results["census"]
         print(f"\nRedis round trips, one request at a time: hold {c['hold']:.2f}, confirm {c['confirm']:.2f}, "
               f"seat-map read {c['seat_map']:.2f}")
 
     def close(self):
+        if self.nginx:
+            self.nginx.stop()
         self.stop_servers()
         super().close()
         if self.redis:

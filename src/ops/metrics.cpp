@@ -16,7 +16,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(BookingResult::count_
     "confirmed", "conflict",    "hold_expired", "not_found", "show_started",
     "replayed",  "in_progress", "cancelled",    "error"};
 constexpr std::array<const char*, static_cast<std::size_t>(CacheName::count_)> kCacheNames{
-    "seat_map", "catalog"};
+    "seat_map", "catalog", "show_info"};
 
 void family(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";

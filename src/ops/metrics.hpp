@@ -26,7 +26,7 @@ enum class BookingResult {
   error,
   count_
 };
-enum class CacheName { seat_map, catalog, count_ };
+enum class CacheName { seat_map, catalog, show_info, count_ };
 
 struct PoolStats {
   std::string db;  // label value: embedded, command, query

@@ -25,6 +25,13 @@ std::size_t BookingService::SeatViewWeight::operator()(const SeatView& v) const 
   return 128 + v.statuses.size() + size(v.json) + size(v.gzip) + size(v.snapshot);
 }
 
+std::size_t BookingService::ShowInfoWeight::operator()(
+    const std::shared_ptr<const ShowInfo>& i) const {
+  // Per seat: its Seat (three strings and a number), its index entry and its id again.
+  constexpr std::size_t kPerSeat = 256;
+  return 1024 + i->seat_ids.size() * kPerSeat;
+}
+
 BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord,
                                BookingOptions options, boost::asio::any_io_executor background,
                                std::shared_ptr<Metrics> metrics)
@@ -33,7 +40,7 @@ BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord,
       options_(options),
       background_(std::move(background)),
       metrics_(std::move(metrics)),
-      infos_(options_.max_show_infos),
+      infos_(options_.max_show_infos, options_.max_show_info_bytes),
       seat_views_(0, options_.max_seat_view_bytes) {}
 
 Id BookingService::show_of_hold(std::string_view hold_id) {
@@ -55,8 +62,10 @@ void BookingService::sweep() {
   const auto now = SteadyClock::now();
   seat_views_.erase_if(
       [&](Id, const SeatView& v) { return now - v.built >= options_.seat_map_ttl; });
+  // Twice the TTL: an info past its TTL still serves while one request reloads it (see
+  // show_info); only those nobody asked for in that time go.
   infos_.erase_if([&](Id, const std::shared_ptr<const ShowInfo>& i) {
-    return now - i->loaded >= options_.show_info_ttl;
+    return now - i->loaded >= 2 * options_.show_info_ttl;
   });
 }
 
@@ -82,14 +91,28 @@ boost::asio::awaitable<Result<std::shared_ptr<const BookingService::ShowInfo>>>
 BookingService::show_info(Id show_id) {
   const std::uint64_t generation = co_await shows_generation();
   const auto now = SteadyClock::now();
+  const auto ttl = options_.show_info_ttl;
   auto cached = infos_.with(
       show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
-        return i && now - (*i)->loaded < options_.show_info_ttl &&
-                       (*i)->shows_generation == generation
-                   ? *i
-                   : nullptr;
+        // A removed show (a new generation) is never served from here.
+        if (!i || (*i)->shows_generation != generation) return nullptr;
+        const ShowInfo& info = **i;
+        if (now - info.loaded < ttl) return *i;
+        // Past its TTL: the first request reloads it and the others keep using it meanwhile.
+        // Reloading a 20,000-seat hall takes milliseconds, and when every request for the show
+        // did it at once, each on-sale show stalled every 30 s. A TTL of 0 serves nothing stale.
+        if (ttl.count() == 0) return nullptr;
+        if (info.refreshing != SteadyClock::time_point{} &&
+            now - info.refreshing < kInfoRefreshClaim)
+          return *i;
+        info.refreshing = now;  // under the cache's lock
+        return nullptr;
       });
-  if (cached) co_return cached;
+  if (cached) {
+    metrics_->cache_hit(CacheName::show_info);
+    co_return cached;
+  }
+  metrics_->cache_miss(CacheName::show_info);
   auto show = co_await store_->get_show(show_id);
   if (!show) co_return show.error();
   if (!*show) co_return Error::not_found("show " + std::to_string(show_id) + " does not exist");
@@ -102,7 +125,7 @@ BookingService::show_info(Id show_id) {
   ids.reserve(layout.seats().size());
   for (const auto& s : layout.seats()) ids.push_back(s.id);
   auto info = std::make_shared<const ShowInfo>(
-      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now, generation});
+      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now, generation, {}});
   infos_.put(show_id, info);
   co_return info;
 }

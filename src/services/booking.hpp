@@ -27,6 +27,9 @@ struct BookingOptions {
   std::chrono::milliseconds idempotency_mark_ttl{60'000};
   std::size_t max_show_infos = 20'000;
   std::size_t max_seat_view_bytes = 256u << 20;
+  // Show infos carry their hall's layout (about 250 bytes a seat): a count alone would let
+  // 20,000 halls of 20,000 seats take gigabytes.
+  std::size_t max_show_info_bytes = 256u << 20;
 };
 
 // A show's seats as sent to clients, built once per seat version and shared by every request
@@ -81,7 +84,15 @@ class BookingService {
     std::vector<std::string> seat_ids;
     std::chrono::steady_clock::time_point loaded;
     std::uint64_t shows_generation = 0;  // kShowsRemovedGeneration when loaded
+    // When a request set out to reload this info past its TTL (zero: nobody has). Written
+    // only under the info cache's lock.
+    mutable std::chrono::steady_clock::time_point refreshing{};
   };
+  struct ShowInfoWeight {
+    std::size_t operator()(const std::shared_ptr<const ShowInfo>& i) const;
+  };
+  // How long the others keep using an info past its TTL while one request reloads it.
+  static constexpr std::chrono::seconds kInfoRefreshClaim{1};
   struct SeatView {
     std::uint64_t version = 0;
     std::chrono::steady_clock::time_point built;
@@ -115,9 +126,11 @@ class BookingService {
   BookingOptions options_;
   boost::asio::any_io_executor background_;
   std::shared_ptr<Metrics> metrics_;
-  // Bounded by entries (options_.max_show_infos), least recently used go; stale after
-  // options_.show_info_ttl.
-  ShardedLru<Id, std::shared_ptr<const ShowInfo>> infos_;
+  // Bounded by entries (options_.max_show_infos) and by the estimated bytes of the layouts
+  // (options_.max_show_info_bytes); least recently used go. Reloaded after
+  // options_.show_info_ttl by one request while the others use the old one; dropped by the
+  // sweep when unused for twice that.
+  ShardedLru<Id, std::shared_ptr<const ShowInfo>, ShowInfoWeight> infos_;
   // The catalog's kShowsRemovedGeneration (shared by every instance through the coordinator's
   // cache), as last read and when (steady clock, ns). A show deleted on any instance bumps it,
   // and infos loaded under an older one are loaded again; it is read at most once per

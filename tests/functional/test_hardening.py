@@ -1,5 +1,6 @@
 """Hardening (issue 10): bounded state for unknown ids, exact live state, hoarding limits,
 held-hold listing, gzip, one server per port and per data directory, auth limits."""
+import concurrent.futures
 import datetime
 import gzip
 import json
@@ -281,6 +282,42 @@ def test_a_seat_map_past_its_ttl_is_built_once_not_on_every_read():
         before = misses()
         for _ in range(20):
             assert requests.get(url, timeout=5).status_code == 200
+        assert misses() - before == 1
+    finally:
+        s.cleanup()
+
+
+def test_a_show_past_its_ttl_is_reloaded_by_one_request_while_the_others_use_it():
+    """When a show's cached info (its hall's layout) outlives its TTL, one request reloads it and
+    the requests meanwhile use the old one: every request for an on-sale show used to reload a
+    20,000-seat hall at once, every 30 s."""
+    s = Server(env={"BOXOFFICE_CACHE_TTL_SHOWS": "1s", "BOXOFFICE_CACHE_TTL_SEATS": "0s"}).start()
+    try:
+        labels = [a + b for a in "ABCD" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"][:100]
+        rows = [{"row": label, "seats": 200, "category": "standard"} for label in labels]
+        show = make_show(login_admin(s.url), rows=rows)
+
+        def misses():
+            text = requests.get(s.url + "/metrics", timeout=5).text
+            return float(re.search(r'^boxoffice_cache_misses_total\{cache="show_info"\} (\S+)$', text, re.M).group(1))
+
+        url = f"{s.url}/api/v1/shows/{show['id']}/seats"
+        assert requests.get(url, timeout=10).status_code == 200
+        # Connected before the TTL ends, so that the reads go out together after it.
+        sessions = [requests.Session() for _ in range(32)]
+        for session in sessions:
+            assert session.get(s.url + "/readyz", timeout=5).status_code == 200
+        time.sleep(1.3)
+        before = misses()
+        start = threading.Barrier(len(sessions))
+
+        def read(session):
+            start.wait()
+            return session.get(url, timeout=30).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(len(sessions)) as pool:
+            codes = list(pool.map(read, sessions))
+        assert codes == [200] * len(sessions)
         assert misses() - before == 1
     finally:
         s.cleanup()
