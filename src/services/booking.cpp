@@ -29,7 +29,7 @@ std::size_t BookingService::ShowInfoWeight::operator()(
     const std::shared_ptr<const ShowInfo>& i) const {
   // Per seat: its Seat (three strings and a number), its index entry and its id again.
   constexpr std::size_t kPerSeat = 256;
-  return 1024 + i->seat_ids.size() * kPerSeat;
+  return 1024 + i->hall->seat_ids.size() * kPerSeat;
 }
 
 BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord,
@@ -92,8 +92,10 @@ BookingService::show_info(Id show_id) {
   const std::uint64_t generation = co_await shows_generation();
   const auto now = SteadyClock::now();
   const auto ttl = options_.show_info_ttl;
+  std::shared_ptr<const Hall> previous_hall;
   auto cached = infos_.with(
       show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
+        if (i) previous_hall = (*i)->hall;
         // A removed show (a new generation) is never served from here.
         if (!i || (*i)->shows_generation != generation) return nullptr;
         const ShowInfo& info = **i;
@@ -120,12 +122,17 @@ BookingService::show_info(Id show_id) {
   if (!screen) co_return screen.error();
   if (!*screen)
     co_return Error::not_found("the screen of show " + std::to_string(show_id) + " does not exist");
-  SeatLayout layout((*screen)->rows);
-  std::vector<std::string> ids;
-  ids.reserve(layout.seats().size());
-  for (const auto& s : layout.seats()) ids.push_back(s.id);
+  std::shared_ptr<const Hall> hall = std::move(previous_hall);
+  if (!hall || hall->rows != (*screen)->rows) {
+    SeatLayout layout((*screen)->rows);
+    std::vector<std::string> ids;
+    ids.reserve(layout.seats().size());
+    for (const auto& s : layout.seats()) ids.push_back(s.id);
+    hall = std::make_shared<const Hall>(
+        Hall{std::move((*screen)->rows), std::move(layout), std::move(ids)});
+  }
   auto info = std::make_shared<const ShowInfo>(
-      ShowInfo{std::move(**show), std::move(layout), std::move(ids), now, generation, {}});
+      ShowInfo{std::move(**show), std::move(hall), now, generation, {}});
   infos_.put(show_id, info);
   co_return info;
 }
@@ -171,7 +178,7 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
   metrics_->cache_miss(CacheName::seat_map);
   const ShowInfo& si = **info;
   if (!view) {
-    auto current = co_await coord_.holds->statuses(show_id, si.seat_ids);
+    auto current = co_await coord_.holds->statuses(show_id, si.hall->seat_ids);
     if (!current) co_return current.error();
     view.emplace();
     view->version = current->version;
@@ -184,9 +191,9 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
   if (want == ViewPart::map) {
     int available = 0;
     boost::json::array seats;
-    seats.reserve(si.layout.seats().size());
-    for (std::size_t i = 0; i < si.layout.seats().size(); ++i) {
-      const Seat& seat = si.layout.seats()[i];
+    seats.reserve(si.hall->layout.seats().size());
+    for (std::size_t i = 0; i < si.hall->layout.seats().size(); ++i) {
+      const Seat& seat = si.hall->layout.seats()[i];
       const SeatStatus st = status_at(i);
       if (st == SeatStatus::available) ++available;
       auto price = si.show.prices.find(seat.category);
@@ -211,7 +218,7 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
     view->json = body.bytes;
     view->gzip = body.gzip;
   } else {
-    const auto& ids = si.seat_ids;
+    const auto& ids = si.hall->seat_ids;
     std::string out;
     out.reserve(64 + ids.size() * 24);  // one allocation: many watchers connect at once
     out += "{\"type\":\"snapshot\",\"show_id\":" + std::to_string(show_id) + ",\"seats\":{";
@@ -279,7 +286,7 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   auto info = co_await show_info(show_id);
   if (!info) co_return info.error();
   const ShowInfo& si = **info;
-  auto indexes = resolve_seat_request(si.layout, seats, options_.max_seats_per_hold);
+  auto indexes = resolve_seat_request(si.hall->layout, seats, options_.max_seats_per_hold);
   if (!indexes) {
     metrics_->hold(HoldResult::invalid);
     co_return indexes.error();
@@ -290,7 +297,8 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
   }
   std::int64_t total = 0;
   for (int idx : *indexes) {
-    auto price = si.show.prices.find(si.layout.seats()[static_cast<std::size_t>(idx)].category);
+    auto price =
+        si.show.prices.find(si.hall->layout.seats()[static_cast<std::size_t>(idx)].category);
     if (price != si.show.prices.end()) total += price->second;
   }
   HoldInfo h;
