@@ -4,6 +4,7 @@ and a 6-node Redis Cluster (issue 12), the oversell check, and the Redis round t
 confirm and seat-map read costs.
 
     bench/booking_scaleout.sh [seconds]     (default 20 s per run)
+    BENCH_VIA=nginx bench/booking_scaleout.sh [seconds]     (the load through docker/nginx.conf)
 
 1. PostgreSQL 15 + PgBouncer 1.18 (transaction mode) as in bench/booking_postgres.py (the
    replica is stopped: one database server on 2 cores), and a Redis Cluster of 3 masters and 3
@@ -12,6 +13,8 @@ confirm and seat-map read costs.
    (BENCH_USERS users round robin, 24 shows per instance, 2 seats per booking, users from 32
    client addresses), flat out, then at half rate.
 3. The oversell check from the database.
+5. The ceiling: pgbench running confirm_booking() (what the group commit calls), one booking per
+   transaction at 64 clients through the same PgBouncer, the instances stopped.
 4. The round-trip census: one user, one instance, nothing else running: 100 holds, 100 confirms
    and 100 seat-map reads one after another, each phase's Redis round trips (the instances'
    boxoffice_coordinator_events_total{event="redis_round_trips"}) minus the background sweeps'
@@ -196,6 +199,13 @@ class ScaleOutBench(bp.Bench):
         ok = self.oversell_check("after half rate") and ok
         self.census()
         self.stop_servers()
+        # The ceiling beside it: pgbench running confirm_booking(), the function the instances'
+        # group commit calls, one booking per transaction at 64 clients (the best of
+        # bench/booking_postgres.py's variants), through the same PgBouncer, the instances stopped.
+        scripts = self.pgbench_scripts()
+        self.pgbench_runs = 0
+        self.results["pgbench"] = self.measured(
+            lambda: self.pgbench("confirm_booking", scripts["confirm_booking"], 64))
         ok = self.oversell_check("at the end") and ok and not self.mismatch
         self.summary()
         return 0 if ok else 1
@@ -215,6 +225,10 @@ class ScaleOutBench(bp.Bench):
                   f"{r['per_commit_p50']} / {r['per_commit_max']} | {r['redis_round_trips_per_booking']:.2f} | "
                   f"{r['load1']:.2f} | {c['postgres']:.2f}, {c['pgbouncer']:.2f}, {c['redis']:.2f}, "
                   f"{c['boxoffice']:.2f}, {c['loadgen']:.2f}, {c['nginx']:.2f}, {c['others']:.2f} |")
+        p = self.results["pgbench"]
+        full = self.results["full"]["tickets_per_s"]
+        print(f"\nCeiling, same run: pgbench confirm_booking() at 64 clients through PgBouncer {2 * p['tps']:,.0f} "
+              f"tickets/s; the instances reached {full / max(2 * p['tps'], 1):.2f}x of it flat out")
         c = self.results["census"]
         print(f"\nRedis round trips, one request at a time: hold {c['hold']:.2f}, confirm {c['confirm']:.2f}, "
               f"seat-map read {c['seat_map']:.2f}")
