@@ -13,13 +13,14 @@ confirm and seat-map read costs.
    (BENCH_USERS users round robin, 24 shows per instance, 2 seats per booking, users from 32
    client addresses), flat out, then at half rate.
 3. The oversell check from the database.
-5. The ceiling: pgbench running confirm_booking() (what the group commit calls), one booking per
-   transaction at 64 clients through the same PgBouncer, the instances stopped.
 4. The round-trip census: one user, one instance, nothing else running: 100 holds, 100 confirms
    and 100 seat-map reads one after another, each phase's Redis round trips (the instances'
    boxoffice_coordinator_events_total{event="redis_round_trips"}) minus the background sweeps'
    (measured idle just before), divided by the count.
+5. The ceiling: pgbench running confirm_booking() (what the group commit calls), one booking per
+   transaction at 64 clients through the same PgBouncer, the instances stopped.
 """
+import ipaddress
 import json
 import os
 import re
@@ -88,8 +89,9 @@ class ScaleOutBench(bp.Bench):
         address, and the keys spread over the cluster's masters). Through nginx: every user from
         an address of its own, as nginx allows one address 100 requests/s."""
         if VIA_NGINX:
+            last = ipaddress.IPv4Address("127.0.0.1") + bp.USERS
             return bp.onsale_cmd([self.nginx.port], bp.USERS, 24 * INSTANCES, secs, rate, procs=INSTANCES,
-                                 sources=f"127.0.0.2-127.0.0.{1 + bp.USERS}")
+                                 sources=f"127.0.0.2-{last}")
         return bp.onsale_cmd([port for _, port in self.servers], bp.USERS, 24 * INSTANCES, secs, rate,
                              procs=INSTANCES, sources="127.0.0.2-127.0.0.33")
 

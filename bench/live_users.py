@@ -62,6 +62,10 @@ class LiveUsers(so.ScaleOutBench):
         onsale_cmd = bp.onsale_cmd([port for _, port in self.servers], 32 * so.INSTANCES, 2 * so.INSTANCES, 150,
                                    RATE, procs=so.INSTANCES, sources="127.0.0.40-127.0.0.71")
         onsale = subprocess.Popen(onsale_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Read as it comes: its progress line a second would fill the pipe and stall it.
+        onsale_lines = []
+        onsale_reader = threading.Thread(target=lambda: onsale_lines.extend(onsale.stdout))
+        onsale_reader.start()
         bp.OURS[onsale.pid] = "loadgen"
         time.sleep(15)  # their sign-ups (argon2id) and catalog are made before the sockets come
         print(f"## {SOCKETS} sockets over {so.INSTANCES} instances ({procs} worker processes) while "
@@ -82,7 +86,9 @@ class LiveUsers(so.ScaleOutBench):
         reader.join()
         sockets_out = "".join(lines)
         print("  " + "\n  ".join(line.rstrip() for line in lines if not line.startswith("[")), flush=True)
-        out = onsale.communicate()[0]
+        onsale.wait()
+        onsale_reader.join()
+        out = "".join(line for line in onsale_lines if not line.startswith(("[prep", "[run")))
         print("  " + out.replace("\n", "\n  ").rstrip(), flush=True)
         latency = {}
         for op in ("hold", "confirm"):

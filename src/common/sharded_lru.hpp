@@ -5,6 +5,7 @@
 // recently used entries of that shard; nothing is ever cleared wholesale. Time-based expiry is
 // the value's business: callers check it on access and sweep with erase_if.
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -28,10 +29,15 @@ class ShardedLru {
   static constexpr std::size_t kShards = 32;
 
   // max_entries / max_bytes: totals over all shards; 0 means "no bound of this kind" (only for
-  // maps whose size a domain rule bounds, said where they are declared).
+  // maps whose size a domain rule bounds, said where they are declared). Entries are bounded
+  // per shard (max_entries / kShards each). Bytes are bounded over all shards together: with
+  // large values (a 20,000-seat hall is megabytes) a per-shard share fits only a few, and two
+  // hot keys that hash to one shard would evict each other on every use while the other shards
+  // sit empty. An insert evicts from its own shard's cold end while the total is over, so the
+  // total exceeds max_bytes by at most one value per shard (each shard keeps its newest entry).
   explicit ShardedLru(std::size_t max_entries, std::size_t max_bytes = 0, Weigh weigh = {})
       : max_entries_(max_entries ? max_entries / kShards + 1 : 0),
-        max_bytes_(max_bytes ? max_bytes / kShards + 1 : 0),
+        max_bytes_(max_bytes),
         weigh_(std::move(weigh)) {}
 
   // fn(Value*) under the shard's lock; nullptr when absent. A hit becomes most recently used.
@@ -57,16 +63,16 @@ class ShardedLru {
       it = s.index.emplace(key, s.lru.begin()).first;
     } else {
       s.lru.splice(s.lru.begin(), s.lru, it->second);
-      s.bytes -= weigh_(it->second->second);
+      unweigh(s, it->second->second);
     }
     Value& v = it->second->second;
     if constexpr (std::is_void_v<decltype(fn(v))>) {
       fn(v);
-      s.bytes += weigh_(v);
+      add_weight(s, v);
       trim(s);
     } else {
       auto r = fn(v);
-      s.bytes += weigh_(v);
+      add_weight(s, v);
       trim(s);
       return r;
     }
@@ -101,7 +107,7 @@ class ShardedLru {
       std::lock_guard lock(s.mutex);
       for (auto it = s.lru.begin(); it != s.lru.end();) {
         if (pred(it->first, it->second)) {
-          s.bytes -= weigh_(it->second);
+          unweigh(s, it->second);
           s.index.erase(it->first);
           it = s.lru.erase(it);
           ++n;
@@ -150,10 +156,21 @@ class ShardedLru {
 
   Shard& shard(const Key& key) { return shards_[Hash{}(key) % kShards]; }
 
+  void add_weight(Shard& s, const Value& v) {
+    const std::size_t w = weigh_(v);
+    s.bytes += w;
+    total_bytes_.fetch_add(w, std::memory_order_relaxed);
+  }
+  void unweigh(Shard& s, const Value& v) {
+    const std::size_t w = weigh_(v);
+    s.bytes -= w;
+    total_bytes_.fetch_sub(w, std::memory_order_relaxed);
+  }
+
   bool erase_locked(Shard& s, const Key& key) {
     auto it = s.index.find(key);
     if (it == s.index.end()) return false;
-    s.bytes -= weigh_(it->second->second);
+    unweigh(s, it->second->second);
     s.lru.erase(it->second);
     s.index.erase(it);
     return true;
@@ -161,10 +178,11 @@ class ShardedLru {
 
   // Evicts from the cold end; the entry just used sits at the front and is never evicted.
   void trim(Shard& s) {
-    while (s.lru.size() > 1 && ((max_entries_ && s.lru.size() > max_entries_) ||
-                                (max_bytes_ && s.bytes > max_bytes_))) {
+    while (s.lru.size() > 1 &&
+           ((max_entries_ && s.lru.size() > max_entries_) ||
+            (max_bytes_ && total_bytes_.load(std::memory_order_relaxed) > max_bytes_))) {
       auto& victim = s.lru.back();
-      s.bytes -= weigh_(victim.second);
+      unweigh(s, victim.second);
       s.index.erase(victim.first);
       s.lru.pop_back();
     }
@@ -173,6 +191,7 @@ class ShardedLru {
   std::size_t max_entries_;
   std::size_t max_bytes_;
   Weigh weigh_;
+  std::atomic<std::size_t> total_bytes_{0};  // the shards' bytes added up
   std::array<Shard, kShards> shards_;
 };
 

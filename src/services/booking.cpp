@@ -63,7 +63,8 @@ void BookingService::sweep() {
   seat_views_.erase_if(
       [&](Id, const SeatView& v) { return now - v.built >= options_.seat_map_ttl; });
   // Twice the TTL: an info past its TTL still serves while one request reloads it (see
-  // show_info); only those nobody asked for in that time go.
+  // show_info); one not reloaded within twice its TTL (nobody asked for it, or every reload
+  // failed) goes.
   infos_.erase_if([&](Id, const std::shared_ptr<const ShowInfo>& i) {
     return now - i->loaded >= 2 * options_.show_info_ttl;
   });
@@ -95,9 +96,12 @@ BookingService::show_info(Id show_id) {
   std::shared_ptr<const Hall> previous_hall;
   auto cached = infos_.with(
       show_id, [&](std::shared_ptr<const ShowInfo>* i) -> std::shared_ptr<const ShowInfo> {
-        if (i) previous_hall = (*i)->hall;
+        if (!i) return nullptr;
         // A removed show (a new generation) is never served from here.
-        if (!i || (*i)->shows_generation != generation) return nullptr;
+        if ((*i)->shows_generation != generation) {
+          previous_hall = (*i)->hall;
+          return nullptr;
+        }
         const ShowInfo& info = **i;
         if (now - info.loaded < ttl) return *i;
         // Past its TTL: the first request reloads it and the others keep using it meanwhile.
@@ -108,6 +112,7 @@ BookingService::show_info(Id show_id) {
             now - info.refreshing < kInfoRefreshClaim)
           return *i;
         info.refreshing = now;  // under the cache's lock
+        previous_hall = info.hall;
         return nullptr;
       });
   if (cached) {
@@ -117,7 +122,12 @@ BookingService::show_info(Id show_id) {
   metrics_->cache_miss(CacheName::show_info);
   auto show = co_await store_->get_show(show_id);
   if (!show) co_return show.error();
-  if (!*show) co_return Error::not_found("show " + std::to_string(show_id) + " does not exist");
+  if (!*show) {
+    // Removed on another instance before this one saw the new generation: the info kept for
+    // the others while this reload ran must not outlive it.
+    infos_.erase(show_id);
+    co_return Error::not_found("show " + std::to_string(show_id) + " does not exist");
+  }
   auto screen = co_await store_->get_screen((*show)->screen_id);
   if (!screen) co_return screen.error();
   if (!*screen)
@@ -378,11 +388,14 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& ca
   if (!key) co_return co_await confirm_hold(caller, hold_id, "", request_hash);
   if (key->empty() || key->size() > kMaxIdempotencyKeyLength || !valid_text(*key))
     co_return Error::invalid("Idempotency-Key", "must be 1 to 255 characters");
-  // The key is looked up once, under its in-flight mark: a look-up before the mark as well would
-  // only serve replays sooner, and costs every booking a database read.
+  // The key is looked up under its in-flight mark, so a first request costs one database read.
   auto mark =
       co_await coord_.idempotency->try_begin(caller.user.id, *key, options_.idempotency_mark_ttl);
   if (!mark) {
+    // A mark can outlive its request (an instance that died after the commit, an end() that
+    // did not reach Redis): a booking already made with the key is still the answer then.
+    auto done = co_await store_->find_idempotency(caller.user.id, *key);
+    if (done && *done) co_return co_await replay(caller, **done, request_hash);
     metrics_->booking(BookingResult::in_progress);
     co_return Error::conflict(Problem::idempotency_in_progress,
                               "a request with this Idempotency-Key is still running");

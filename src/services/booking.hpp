@@ -28,9 +28,7 @@ struct BookingOptions {
   std::size_t max_show_infos = 20'000;
   std::size_t max_seat_view_bytes = 256u << 20;
   // Show infos carry their hall's layout (about 250 bytes a seat): a count alone would let
-  // 20,000 halls of 20,000 seats take gigabytes. The bound is split over the cache's 32 shards
-  // (16 MiB each: three 20,000-seat halls); at 8 MiB two such halls in one shard evicted each
-  // other on every request.
+  // 20,000 halls of 20,000 seats take gigabytes. 512 MiB holds about 100 such halls.
   std::size_t max_show_info_bytes = 512u << 20;
 };
 
@@ -137,7 +135,7 @@ class BookingService {
   // Bounded by entries (options_.max_show_infos) and by the estimated bytes of the layouts
   // (options_.max_show_info_bytes); least recently used go. Reloaded after
   // options_.show_info_ttl by one request while the others use the old one; dropped by the
-  // sweep when unused for twice that.
+  // sweep when not reloaded within twice that.
   ShardedLru<Id, std::shared_ptr<const ShowInfo>, ShowInfoWeight> infos_;
   // The catalog's kShowsRemovedGeneration (shared by every instance through the coordinator's
   // cache), as last read and when (steady clock, ns). A show deleted on any instance bumps it,

@@ -50,6 +50,20 @@ TEST(ShardedLru, ByteBoundCountsValueSizes) {
   EXPECT_EQ(lru.size(), 0u);
 }
 
+TEST(ShardedLru, TheByteBoundIsSharedByAllShards) {
+  // Room for 10 values of 1,000 bytes in all. Three keys that hash to one shard all stay: a
+  // bound split per shard (313 bytes each) kept one of them, and hot keys that shared a shard
+  // evicted each other on every use.
+  StringLru lru(0, 10 * 1000);
+  for (int k : {7, 7 + int(kShards), 7 + 2 * int(kShards)}) lru.put(k, std::string(1000, 'x'));
+  for (int k : {7, 7 + int(kShards), 7 + 2 * int(kShards)})
+    EXPECT_TRUE(lru.with(k, [](std::string* v) { return v != nullptr; })) << k;
+  // Past the bound the cold entries go, and the total stays within one value per shard of it.
+  for (int i = 100; i < 1000; ++i) lru.put(i, std::string(1000, 'x'));
+  EXPECT_LE(lru.bytes(), 10 * 1000u + kShards * 1000u);
+  EXPECT_FALSE(lru.with(7, [](std::string* v) { return v != nullptr; }));
+}
+
 TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
   boost::asio::io_context ioc;
   LocalCoordinatorOptions o;

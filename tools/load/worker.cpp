@@ -420,7 +420,8 @@ class Worker {
       task_done();
       co_return;
     }
-    if (race) co_await read_map(conn, show_idx, false);
+    // Partition mode: the designated user's read failed (counted), so this user reads it.
+    if (race || !view.loaded) co_await read_map(conn, show_idx, false);
 
     // --pick partition: users of a show take interleaved blocks of seats (boxoffice-loadgen's
     // scheme, no contention); --pick race: random available seats from the shared view.
