@@ -5,6 +5,6 @@
 source "$(dirname "$0")/common.sh"
 SECS="${1:-600}"
 WORKERS="${2:-3}"
-start_server --hold-ttl 2s --auth-rate-limit-per-min 100000000
+start_server --hold-ttl 2s
 /usr/bin/python3 "$ROOT/bench/soak.py" --url "http://127.0.0.1:$PORT" --pid "$SERVER_PID" \
   --seconds "$SECS" --workers "$WORKERS" --out "$ROOT/bench/soak-last.json"
