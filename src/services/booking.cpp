@@ -18,6 +18,21 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// How long the others keep using a cached entry past its TTL while one request rebuilds it.
+constexpr std::chrono::seconds kRefreshClaim{1};
+
+// Whether the request that finds an entry past its TTL rebuilds it (and claims that, in
+// `refreshing`, under the cache's lock), or uses it as it is because another request claimed
+// the rebuild less than kRefreshClaim ago. With a TTL of 0 nothing is served stale.
+bool claims_rebuild(SteadyClock::time_point& refreshing, SteadyClock::time_point now,
+                    std::chrono::milliseconds ttl) {
+  if (ttl.count() > 0 && refreshing != SteadyClock::time_point{} &&
+      now - refreshing < kRefreshClaim)
+    return false;
+  refreshing = now;
+  return true;
+}
+
 }  // namespace
 
 std::size_t BookingService::SeatViewWeight::operator()(const SeatView& v) const {
@@ -106,12 +121,8 @@ BookingService::show_info(Id show_id) {
         if (now - info.loaded < ttl) return *i;
         // Past its TTL: the first request reloads it and the others keep using it meanwhile.
         // Reloading a 20,000-seat hall takes milliseconds, and when every request for the show
-        // did it at once, each on-sale show stalled every 30 s. A TTL of 0 serves nothing stale.
-        if (ttl.count() == 0) return nullptr;
-        if (info.refreshing != SteadyClock::time_point{} &&
-            now - info.refreshing < kInfoRefreshClaim)
-          return *i;
-        info.refreshing = now;  // under the cache's lock
+        // did it at once, each on-sale show stalled every 30 s.
+        if (!claims_rebuild(info.refreshing, now, ttl)) return *i;
         previous_hall = info.hall;
         return nullptr;
       });
@@ -175,10 +186,7 @@ boost::asio::awaitable<Result<BookingService::SeatView>> BookingService::seat_vi
         if (now - v->built < options_.seat_map_ttl) return *v;
         // Past its TTL at the same version the view still says what the seats are: one request
         // builds it again while the others keep answering with it (no stampede of rebuilds).
-        if (options_.seat_map_ttl > std::chrono::milliseconds::zero() &&
-            v->refreshing != SteadyClock::time_point{} && now - v->refreshing < kViewRefreshClaim)
-          return *v;
-        v->refreshing = now;
+        if (!claims_rebuild(v->refreshing, now, options_.seat_map_ttl)) return *v;
         return std::nullopt;
       });
   if (view && has_part(*view)) {

@@ -97,8 +97,6 @@ class BookingService {
   struct ShowInfoWeight {
     std::size_t operator()(const std::shared_ptr<const ShowInfo>& i) const;
   };
-  // How long the others keep using an info past its TTL while one request reloads it.
-  static constexpr std::chrono::seconds kInfoRefreshClaim{1};
   struct SeatView {
     std::uint64_t version = 0;
     std::chrono::steady_clock::time_point built;
@@ -110,8 +108,6 @@ class BookingService {
     // When a request set out to rebuild this view past its TTL (zero: nobody is).
     std::chrono::steady_clock::time_point refreshing{};
   };
-  // How long the others keep serving the old view while one request rebuilds it.
-  static constexpr std::chrono::seconds kViewRefreshClaim{1};
   struct SeatViewWeight {
     std::size_t operator()(const SeatView& v) const;
   };
