@@ -7,7 +7,8 @@
    (tests/harness/pg_cluster.py), durability at its defaults: fsync, synchronous_commit and
    full_page_writes on. The harness's streaming replica is stopped: one instance, one database.
 2. boxoffice on that database through PgBouncer, then `boxoffice-load onsale --pick partition`
-   (128 users, 24 shows of 20,000 seats, 2 seats per booking, nobody asks for another's seat) flat out, then at half that rate for latency.
+   (128 users, 24 shows of 20,000 seats, 2 seats per booking, nobody asks for another's seat)
+   flat out, then at half that rate for latency.
 3. The oversell check, from the database itself.
 4. pgbench (boxoffice stopped) through the same PgBouncer, one booking per transaction, at 1, 8,
    16, 32 and 64 clients, three ways: the booking's SQL as four statements (BEGIN, INSERT the
@@ -42,6 +43,10 @@ SECS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 BUILD = os.environ.get("BOXOFFICE_BUILD_DIR", os.path.join(ROOT, "build", "release"))
 USERS = int(os.environ.get("BENCH_USERS", "128"))
 LOADGEN_THREADS = int(os.environ.get("BENCH_LOADGEN_THREADS", "1"))
+CLIENTS = [int(c) for c in os.environ.get("BENCH_PGBENCH_CLIENTS", "1 8 16 32 64").split()]
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@bench.test", "bench-password"
+DB = "boxoffice_bench"
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 def onsale_cmd(ports, users, shows, secs, rate=0, procs=1, sources=None):
@@ -59,10 +64,21 @@ def onsale_cmd(ports, users, shows, secs, rate=0, procs=1, sources=None):
     if sources:
         cmd += ["--source-addrs", sources]
     return cmd
-CLIENTS = [int(c) for c in os.environ.get("BENCH_PGBENCH_CLIENTS", "1 8 16 32 64").split()]
-ADMIN_EMAIL, ADMIN_PASSWORD = "admin@bench.test", "bench-password"
-DB = "boxoffice_bench"
-HZ = os.sysconf("SC_CLK_TCK")
+
+
+def onsale_figures(out):
+    """What boxoffice-load onsale printed: its totals (duration_s, bookings, tickets_per_s, ...)
+    and the (p50, p99, max) ms of hold and confirm; None when it printed no totals."""
+    totals = [line for line in out.splitlines() if line.startswith(("duration_s=", "tickets_per_s="))]
+    if len(totals) != 2:
+        return None
+    r = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", " ".join(totals))}
+    for op in ("hold", "confirm"):
+        m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
+        r[op] = tuple(map(float, m.groups()))
+    return r
+
+
 # Whose CPU time is whose: filled in as our processes start (other people's postgres or
 # boxoffice on the same machine count as "others").
 OURS = {}          # pid -> group
@@ -317,13 +333,10 @@ class Bench:
         sampler = Sampler()
         out, child = self.run(cmd)
         r = dict(quiet)
-        totals = [line for line in out.splitlines() if line.startswith(("duration_s=", "tickets_per_s="))]
-        if len(totals) != 2:
+        figures = onsale_figures(out)
+        if figures is None:
             raise RuntimeError(f"boxoffice-load failed (exit status {self.child.returncode})")
-        r.update({k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", " ".join(totals))})
-        for op in ("hold", "confirm"):
-            m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
-            r[op] = tuple(map(float, m.groups()))
+        r.update(figures)
         r["cpu"] = sampler.finish(child, window_s=r["duration_s"], span=self.run_span)
         r.update(self.after_run(before))
         print(f"  cpu (cores): {fmt_cpu(r['cpu'])}", flush=True)

@@ -90,13 +90,7 @@ class LiveUsers(so.ScaleOutBench):
         onsale_reader.join()
         out = "".join(line for line in onsale_lines if not line.startswith(("[prep", "[run")))
         print("  " + out.replace("\n", "\n  ").rstrip(), flush=True)
-        latency = {}
-        for op in ("hold", "confirm"):
-            m = re.search(rf"{op}_ms p50=([\d.]+) p99=([\d.]+) max=([\d.]+)", out)
-            if m:
-                latency[op] = " / ".join(m.groups())
-        m = re.search(r"bookings=(\d+)", out)
-        bookings = int(m.group(1)) if m else 0
+        figures = bp.onsale_figures(out)
         ok = sockets.returncode == 0 and onsale.returncode == 0 and self.oversell_check("after the run")
         m = re.search(r"connected=(\d+)", sockets_out)
         connected = int(m.group(1)) if m else 0
@@ -105,9 +99,10 @@ class LiveUsers(so.ScaleOutBench):
               f"{growth / 1024:.0f} MiB from the sockets tool's start to 2 s after the last socket opened: "
               f"{growth / max(connected, 1):.2f} KiB per socket (the on-sale ran meanwhile); RSS peaks "
               f"{[round(r / 1024) for r in peak['rss']]} MiB", flush=True)
-        if len(latency) == 2:
-            print(f"## on-sale during it: {bookings} bookings; hold p50/p99/max {latency['hold']} ms, confirm "
-                  f"{latency['confirm']} ms (150 s of booking that spans the sockets' connect storm and changes)",
+        if figures:
+            ms = {op: " / ".join(f"{v:.2f}" for v in figures[op]) for op in ("hold", "confirm")}
+            print(f"## on-sale during it: {figures['bookings']:.0f} bookings; hold p50/p99/max {ms['hold']} ms, "
+                  f"confirm {ms['confirm']} ms (150 s of booking that spans the sockets' connect storm and changes)",
                   flush=True)
         self.stop_servers()
         return 0 if ok else 1
