@@ -47,6 +47,8 @@ void LiveHub::flush(Id show_id) {
   if (!c) return;
   std::vector<SeatChange> changes;
   std::vector<std::shared_ptr<Subscriber>> targets;
+  // Declared after targets, so released before the strong references are.
+  std::lock_guard in_order(c->delivering);
   {
     std::lock_guard lock(c->mutex);
     c->flush_scheduled = false;

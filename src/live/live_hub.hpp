@@ -53,6 +53,9 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
     std::vector<std::pair<const Subscriber*, std::weak_ptr<Subscriber>>> subscribers;
     std::vector<SeatChange> pending;
     bool flush_scheduled = false;
+    // Held from taking the pending changes to handing them out: two flushes of one channel on
+    // two threads of the flush executor would otherwise deliver in either order.
+    std::mutex delivering;
   };
   std::shared_ptr<Channel> channel(Id show_id);
   void flush(Id show_id);
