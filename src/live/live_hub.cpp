@@ -1,5 +1,7 @@
 #include "live/live_hub.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -61,7 +63,24 @@ void LiveHub::flush(Id show_id) {
   if (changes.empty() || targets.empty()) return;
   // One serialisation per change batch, shared by every client.
   const Bytes frame = std::make_shared<const std::string>(changes_frame(show_id, changes));
-  for (const auto& s : targets) s->deliver(frame);
+  struct Wakes {
+    boost::asio::any_io_executor executor;
+    std::vector<std::shared_ptr<Subscriber>> subscribers;
+  };
+  // One entry per executor the subscribers run on: bounded by the I/O threads.
+  std::vector<Wakes> wakes;
+  for (auto& s : targets) {
+    if (!s->enqueue(frame)) continue;
+    auto ex = s->executor();
+    auto it =
+        std::find_if(wakes.begin(), wakes.end(), [&](const Wakes& w) { return w.executor == ex; });
+    if (it == wakes.end()) it = wakes.insert(wakes.end(), Wakes{std::move(ex), {}});
+    it->subscribers.push_back(std::move(s));
+  }
+  for (auto& w : wakes)
+    boost::asio::post(w.executor, [batch = std::move(w.subscribers)] {
+      for (const auto& s : batch) s->wake();
+    });
 }
 
 std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber) {

@@ -20,8 +20,13 @@ namespace boxoffice::live {
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
+  // Called from any thread and must not block. Queues the frame; true when wake() must then
+  // run on executor() (the subscriber's writer is idle). The hub wakes all the subscribers of
+  // one executor with one post, so a frame for 16,000 sockets costs a handful of posts.
+  virtual bool enqueue(const Bytes& frame) = 0;
+  virtual void wake() {}
+  virtual boost::asio::any_io_executor executor() const { return {}; }
   // Both are called from any thread and must not block.
-  virtual void deliver(const Bytes& frame) = 0;
   virtual void going_away() = 0;
   // Changes may have been missed: send a fresh snapshot.
   virtual void resync() = 0;

@@ -37,31 +37,44 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   friend asio::any_io_executor session_executor(LiveSession& s) { return s.ws_.get_executor(); }
 
   explicit LiveSession(beast::tcp_stream stream)
-      : ws_(std::move(stream)), wake_(ws_.get_executor()) {
+      : ws_(std::move(stream)), wake_(ws_.get_executor()), executor_(ws_.get_executor()) {
     wake_.expires_at(asio::steady_timer::time_point::max());
   }
 
-  void deliver(const Bytes& frame) override {
-    bool overflow_now = false;
+  bool enqueue(const Bytes& frame) override {
+    std::lock_guard lock(mutex_);
+    if (finished_) return false;
+    if (queue_.size() - head_ >= kMaxQueuedFrames) {
+      // The writer closes with "too slow"; the watchdog ends a client that never reads.
+      if (overflow_) return false;
+      overflow_ = true;
+      idle_ = false;
+      return true;
+    }
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+    }
+    queue_.push_back(frame);
+    // A writer busy with a frame takes the next one by itself: no wake.
+    return std::exchange(idle_, false);
+  }
+
+  // On this session's executor, after enqueue() said so.
+  void wake() override {
+    wake_.cancel();
+    bool overflow = false;
     {
       std::lock_guard lock(mutex_);
-      if (finished_) return;
-      if (queue_.size() - head_ >= kMaxQueuedFrames) {
-        overflow_now = !overflow_;
-        overflow_ = true;
-      } else {
-        if (head_ == queue_.size()) {
-          queue_.clear();
-          head_ = 0;
-        }
-        queue_.push_back(frame);
-      }
+      overflow = overflow_;
     }
-    asio::post(ws_.get_executor(), [self = shared_from_this(), overflow_now] {
-      self->wake_.cancel();
-      if (overflow_now) self->arm_watchdog();
-    });
+    if (overflow && !watchdog_armed_) {
+      watchdog_armed_ = true;
+      arm_watchdog();
+    }
   }
+
+  asio::any_io_executor executor() const override { return executor_; }
 
   void resync() override {
     {
@@ -147,6 +160,9 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
           queue_.clear();
           head_ = 0;
         }
+        // Set before the wait below starts; a wake posted meanwhile runs after it (this
+        // session's executor is one thread and nothing yields in between).
+        idle_ = !frame && !overflow && !away && !resync;
       }
       if (reader_done_) break;
       if (overflow || away) {
@@ -223,6 +239,7 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::steady_timer wake_;
+  const asio::any_io_executor executor_;
   std::mutex mutex_;
   // A vector and a read position: unlike std::deque, an empty one allocates nothing.
   std::vector<Bytes> queue_;
@@ -231,6 +248,8 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
   bool going_away_ = false;
   bool resync_ = false;
   bool finished_ = false;
+  bool idle_ = false;            // the writer waits for a wake (under mutex_)
+  bool watchdog_armed_ = false;  // only touched on this session's executor
   http::Api* api_ = nullptr;
   Id show_id_ = 0;
   std::shared_ptr<void> watch_;  // keeps this instance subscribed to the show's changes

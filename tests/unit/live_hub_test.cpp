@@ -5,6 +5,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -16,9 +17,10 @@ namespace {
 
 class Recorder final : public live::Subscriber {
  public:
-  void deliver(const Bytes& frame) override {
+  bool enqueue(const Bytes& frame) override {
     std::lock_guard lock(mutex);
     frames.push_back(*frame);
+    return false;
   }
   void going_away() override { away = true; }
   void resync() override { ++resyncs; }
@@ -113,4 +115,64 @@ TEST(LiveHub, ResyncReachesTheShowsWatchersOnly) {
   EXPECT_EQ(on_one->resyncs.load(), 1);
   EXPECT_EQ(on_two->resyncs.load(), 0);
   flush.join();
+}
+
+namespace {
+
+// A subscriber on an executor of its own whose writer is idle once, then busy.
+class Sleeper final : public live::Subscriber {
+ public:
+  explicit Sleeper(boost::asio::thread_pool& home) : home_(home) {}
+  bool enqueue(const Bytes&) override { return !std::exchange(woken_once_, true); }
+  void wake() override {
+    ++wakes;
+    if (!home_.get_executor().running_in_this_thread()) ++wrong_thread;
+  }
+  boost::asio::any_io_executor executor() const override { return home_.get_executor(); }
+  void going_away() override {}
+  void resync() override {}
+  std::atomic<int> wakes{0};
+  std::atomic<int> wrong_thread{0};
+
+ private:
+  boost::asio::thread_pool& home_;
+  bool woken_once_ = false;  // only the flush touches it
+};
+
+}  // namespace
+
+TEST(LiveHub, IdleWatchersAreWokenOnTheirOwnExecutorAndBusyOnesAreNot) {
+  boost::asio::thread_pool flush(1), first(1), second(1);
+  auto hub = std::make_shared<live::LiveHub>(flush.get_executor(), std::chrono::milliseconds(1));
+  std::vector<std::shared_ptr<Sleeper>> watchers;
+  std::vector<std::shared_ptr<void>> subs;
+  for (int i = 0; i < 40; ++i) {
+    watchers.push_back(std::make_shared<Sleeper>(i % 2 ? first : second));
+    subs.push_back(hub->subscribe(1, watchers.back()));
+  }
+  auto settle = [&](int expected) {
+    for (int i = 0; i < 200; ++i) {
+      int woken = 0;
+      for (const auto& w : watchers) woken += w->wakes.load();
+      if (woken == expected) return woken;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    int woken = 0;
+    for (const auto& w : watchers) woken += w->wakes.load();
+    return woken;
+  };
+  hub->publish(1, {SeatChange{"A1", SeatStatus::held}});
+  EXPECT_EQ(settle(40), 40);
+  // The writers are busy now (enqueue says no wake): the next frame wakes nobody.
+  hub->publish(1, {SeatChange{"A2", SeatStatus::available}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(settle(40), 40);
+  for (const auto& w : watchers) {
+    EXPECT_EQ(w->wakes.load(), 1);
+    EXPECT_EQ(w->wrong_thread.load(), 0);
+  }
+  subs.clear();
+  flush.join();
+  first.join();
+  second.join();
 }
