@@ -77,10 +77,18 @@ void LiveHub::flush(Id show_id) {
     if (it == wakes.end()) it = wakes.insert(wakes.end(), Wakes{std::move(ex), {}});
     it->subscribers.push_back(std::move(s));
   }
-  for (auto& w : wakes)
-    boost::asio::post(w.executor, [batch = std::move(w.subscribers)] {
-      for (const auto& s : batch) s->wake();
-    });
+  for (auto& w : wakes) wake_in_slices(w.executor, std::move(w.subscribers), 0);
+}
+
+void LiveHub::wake_in_slices(boost::asio::any_io_executor executor,
+                             std::vector<std::shared_ptr<Subscriber>> batch, std::size_t from) {
+  boost::asio::post(executor, [executor, batch = std::move(batch), from]() mutable {
+    const std::size_t to = std::min(batch.size(), from + kWakeSlice);
+    for (std::size_t i = from; i < to; ++i) batch[i]->wake();
+    // The rest goes behind what queued up meanwhile: the requests ready on this thread's
+    // sockets are served between slices rather than after the whole fan-out.
+    if (to < batch.size()) wake_in_slices(std::move(executor), std::move(batch), to);
+  });
 }
 
 std::shared_ptr<void> LiveHub::subscribe(Id show_id, std::shared_ptr<Subscriber> subscriber) {
