@@ -127,3 +127,24 @@ def test_movie_with_booked_show_cannot_be_deleted(server, admin):
     hold = user.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1"]}).json()
     assert user.post("/api/v1/bookings", {"hold_id": hold["hold_id"]}).status_code == 201
     assert_problem(admin.delete(f"/api/v1/movies/{show['movie_id']}"), 409, "movie-has-bookings")
+
+
+def test_ids_of_a_deleted_movie_and_its_shows_are_never_handed_out_again(server, admin):
+    # SQLite numbers a new row after the largest id left, so deleting the newest movie used to
+    # give its id and its show's id to the next ones: a hold, cached map or link of the old
+    # show then applied to the new one.
+    show = make_show(admin)
+    user = register(server.url)
+    hold = user.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1", "A2"]})
+    assert hold.status_code == 201, hold.text
+    assert requests.get(f"{server.url}/api/v1/shows/{show['id']}/seats").status_code == 200
+    assert admin.delete(f"/api/v1/movies/{show['movie_id']}").status_code == 204
+    fresh = make_show(admin, rows=[{"row": "Z", "seats": 3, "category": "premium"}], prices={"premium": 5000})
+    assert fresh["movie_id"] > show["movie_id"] and fresh["id"] > show["id"]
+    assert_problem(requests.get(f"{server.url}/api/v1/shows/{show['id']}"), 404)
+    assert_problem(requests.get(f"{server.url}/api/v1/shows/{show['id']}/seats"), 404)
+    r = user.post("/api/v1/bookings", {"hold_id": hold.json()["hold_id"]})
+    assert r.status_code in (404, 409), r.text
+    seats = requests.get(f"{server.url}/api/v1/shows/{fresh['id']}/seats").json()["seats"]
+    assert [(s["id"], s["status"]) for s in seats] == [("Z1", "available"), ("Z2", "available"), ("Z3", "available")]
+    assert all(h["show_id"] != fresh["id"] for h in user.get("/api/v1/holds").json()["items"])

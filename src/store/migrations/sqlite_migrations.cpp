@@ -107,6 +107,19 @@ CREATE INDEX shows_day_start ON shows(local_day, starts_at);
       {5, "idempotency records expire", R"sql(
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 )sql"},
+      // SQLite gives a new row the largest rowid + 1, so deleting the newest movie (and its
+      // shows) handed their ids out again: an old link, cached page, watcher or hold then
+      // pointed at a different movie or show. Deletable tables now take ids from a counter
+      // that only grows (SqliteStore's next_id). PostgreSQL's identity columns never reuse.
+      {6, "ids of deleted movies and shows are never reused", R"sql(
+CREATE TABLE id_counters (
+  name TEXT PRIMARY KEY,
+  last INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO id_counters (name, last) VALUES
+  ('movies', (SELECT coalesce(max(id), 0) FROM movies)),
+  ('shows', (SELECT coalesce(max(id), 0) FROM shows));
+)sql"},
   };
   return migrations;
 }

@@ -40,6 +40,17 @@ void define_functions(Connection& db) {
   db.define_function("tz_local_day", local_day_in);
 }
 
+// The next id of a table whose rows can be deleted (migration 6), taken in the caller's write
+// transaction right before its insert. Ids may have gaps; they never repeat.
+Id next_id(Connection& db, const char* table) {
+  Statement& q = db.prepare("UPDATE id_counters SET last = last + 1 WHERE name = ? RETURNING last");
+  q.bind_all(std::string_view(table));
+  if (!q.step()) throw std::runtime_error(std::string("no id counter for ") + table);
+  const Id id = q.int64(0);
+  q.reset();
+  return id;
+}
+
 int apply_migrations(Connection& db) {
   db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
@@ -388,12 +399,13 @@ class SqliteStore final : public Store {
 
   asio::awaitable<Result<Movie>> create_movie(Movie m) override {
     return write<Movie>([m = std::move(m)](Connection& db) mutable -> Result<Movie> {
+      m.id = next_id(db, "movies");
       db.prepare(
-            "INSERT INTO movies (title, description, duration_minutes, rating, genres) VALUES (?, "
-            "?, ?, ?, ?)")
-          .bind_all(m.title, m.description, m.duration_minutes, m.rating, strings_to_json(m.genres))
+            "INSERT INTO movies (id, title, description, duration_minutes, rating, genres) VALUES "
+            "(?, ?, ?, ?, ?, ?)")
+          .bind_all(m.id, m.title, m.description, m.duration_minutes, m.rating,
+                    strings_to_json(m.genres))
           .run();
-      m.id = db.last_insert_id();
       return m;
     });
   }
@@ -550,15 +562,15 @@ class SqliteStore final : public Store {
                                                          " is in use by show " +
                                                          std::to_string(other) + " at that time");
       }
+      s.id = next_id(db, "shows");
       db.prepare(
-            "INSERT INTO shows (movie_id, screen_id, theater_id, starts_at, ends_at, prices_json, "
-            "currency, seat_count, "
-            "timezone, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind_all(s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at,
+            "INSERT INTO shows (id, movie_id, screen_id, theater_id, starts_at, ends_at, "
+            "prices_json, currency, seat_count, timezone, local_day) VALUES (?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?)")
+          .bind_all(s.id, s.movie_id, s.screen_id, s.theater_id, s.starts_at, s.ends_at,
                     prices_to_json(s.prices), s.currency, s.seat_count, s.timezone,
                     local_day_in(s.timezone, s.starts_at))
           .run();
-      s.id = db.last_insert_id();
       return s;
     });
   }
