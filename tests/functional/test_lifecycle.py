@@ -48,7 +48,7 @@ def test_version_help_and_migrate(tmp_path):
     assert run_bin("version").stdout.startswith("boxoffice ")
     assert "--hold-ttl" in run_bin("serve", "--help").stdout
     r = run_bin("migrate", "--data-dir", str(tmp_path / "db"))
-    assert r.returncode == 0 and "applied: 5" in r.stdout
+    assert r.returncode == 0 and "applied: 6" in r.stdout
     assert "applied: 0" in run_bin("migrate", "--data-dir", str(tmp_path / "db")).stdout
 
 
