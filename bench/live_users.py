@@ -38,7 +38,9 @@ RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 class LiveUsers(so.ScaleOutBench):
     def start_servers(self):
         for _ in range(so.INSTANCES):
-            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url, BOXOFFICE_MAX_CONNECTIONS="19000")
+            self.start_server(BOXOFFICE_REDIS_URL=self.redis.url, BOXOFFICE_MAX_CONNECTIONS="19000",
+                              # 2,500 sockets per source address
+                              BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT="19000")
             self.servers.append((self.server, self.port))
         self.server = None
 

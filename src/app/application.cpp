@@ -130,6 +130,7 @@ int serve(const Config& config) {
   so.idle_timeout = config.idle_timeout;
   so.shutdown_timeout = config.shutdown_timeout;
   so.max_connections = config.max_connections;
+  so.max_connections_per_client = config.max_connections_per_client;
   so.max_body_bytes = config.max_body_bytes;
   so.trusted_proxies = config.trusted_proxies;
 

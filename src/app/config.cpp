@@ -88,6 +88,9 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_IDLE_TIMEOUT", "--idle-timeout", "keep-alive idle timeout (default 60s)"},
       {"BOXOFFICE_MAX_CONNECTIONS", "--max-connections",
        "concurrent connections at most (default 10000)"},
+      {"BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT", "--max-connections-per-client",
+       "concurrent connections from one client address at most; trusted proxies are exempt "
+       "(default 1000)"},
       {"BOXOFFICE_MAX_BODY_BYTES", "--max-body-bytes",
        "request body limit in bytes (default 1048576)"},
       {"BOXOFFICE_SESSION_TTL", "--session-ttl", "session token lifetime (default 24h)"},
@@ -264,6 +267,9 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
   if ((e = duration("BOXOFFICE_HEADER_TIMEOUT", c.header_timeout, 100ms, day))) return *e;
   if ((e = duration("BOXOFFICE_IDLE_TIMEOUT", c.idle_timeout, 100ms, day))) return *e;
   if ((e = integer("BOXOFFICE_MAX_CONNECTIONS", c.max_connections, 1, 1'000'000))) return *e;
+  if ((e = integer("BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT", c.max_connections_per_client, 1,
+                   1'000'000)))
+    return *e;
   if ((e = integer("BOXOFFICE_MAX_BODY_BYTES", c.max_body_bytes, 1024, 64 * 1024 * 1024)))
     return *e;
   if ((e = duration("BOXOFFICE_SESSION_TTL", c.session_ttl, 1s, 365 * day))) return *e;

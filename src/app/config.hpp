@@ -51,6 +51,7 @@ struct Config {
   Millis header_timeout = std::chrono::seconds(10);
   Millis idle_timeout = std::chrono::seconds(60);
   int max_connections = 10000;
+  int max_connections_per_client = 1000;
   std::size_t max_body_bytes = 1024 * 1024;
   Millis session_ttl = std::chrono::hours(24);
   Millis shutdown_timeout = std::chrono::seconds(10);

@@ -4,8 +4,10 @@
 
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
@@ -113,6 +115,37 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::atomic<int> connections{0};
+  // Open connections per client address (max_connections_per_client): an entry per address
+  // with a counted connection open, so at most max_connections entries; erased with its last.
+  std::mutex per_client_mutex;
+  std::unordered_map<std::string, int> per_client;
+
+  // False when the address already has its share of connections.
+  bool take_client_slot(const std::string& peer) {
+    std::lock_guard lock(per_client_mutex);
+    int& n = per_client[peer];
+    if (n >= opt.max_connections_per_client) {
+      if (n == 0) per_client.erase(peer);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+
+  void release_client_slot(const std::string& peer) {
+    std::lock_guard lock(per_client_mutex);
+    auto it = per_client.find(peer);
+    if (it != per_client.end() && --it->second <= 0) per_client.erase(it);
+  }
+
+  static std::string peer_of(const tcp::socket& sock) {
+    boost::system::error_code ec;
+    const auto remote = sock.remote_endpoint(ec);
+    if (ec) return "unknown";
+    std::string peer = remote.address().to_string();
+    if (peer.rfind("::ffff:", 0) == 0) peer = peer.substr(7);
+    return peer;
+  }
   std::atomic<bool> stopping{false};
   std::uint16_t bound_port = 0;
   std::optional<asio::signal_set> signals;
@@ -197,9 +230,18 @@ struct Server::Impl {
         sock.close(ignored);
         continue;
       }
+      std::string peer = peer_of(sock);
+      const auto ip = parse_ip(peer);
+      const bool counted = !ip || !any_contains(opt.trusted_proxies, *ip);
+      if (counted && !take_client_slot(peer)) {
+        boost::system::error_code ignored;
+        sock.set_option(asio::socket_base::linger(true, 0), ignored);
+        sock.close(ignored);
+        continue;
+      }
       connections.fetch_add(1, std::memory_order_relaxed);
       metrics.connection_opened();
-      asio::co_spawn(w.ioc, session(w, std::move(sock)), log_completion);
+      asio::co_spawn(w.ioc, session(w, std::move(sock), std::move(peer), counted), log_completion);
     }
   }
 
@@ -454,32 +496,36 @@ struct Server::Impl {
     }
   }
 
-  asio::awaitable<void> session(Worker& w, tcp::socket sock) {
+  asio::awaitable<void> session(Worker& w, tcp::socket sock, std::string peer, bool counted) {
     struct Guard {
       Impl& s;
       Worker& w;
       Connection* c;
+      const std::string& peer;
+      bool counted;
       ~Guard() {
         w.connections.erase(c);
         s.connections.fetch_sub(1, std::memory_order_relaxed);
+        if (counted) s.release_client_slot(peer);
         s.metrics.connection_closed();
       }
     };
     boost::system::error_code ec0;
     sock.set_option(tcp::no_delay(true), ec0);
-    const auto remote = sock.remote_endpoint(ec0);
-    std::string peer = ec0 ? "unknown" : remote.address().to_string();
-    if (peer.rfind("::ffff:", 0) == 0) peer = peer.substr(7);
     beast::tcp_stream stream(std::move(sock));
     Connection conn{&stream, true};
     w.connections.insert(&conn);
-    Guard guard{*this, w, &conn};
+    Guard guard{*this, w, &conn, peer, counted};
     beast::flat_buffer buffer;
+    // A new connection gets the header timeout for its first byte, not the keep-alive idle
+    // timeout: opening silent connections must not hold slots for a minute.
+    bool first = true;
     for (;;) {
       conn.idle = true;
       if (stopping) break;
       if (buffer.size() == 0) {
-        stream.expires_after(opt.idle_timeout);
+        stream.expires_after(first ? opt.header_timeout : opt.idle_timeout);
+        first = false;
         // Small first read: most requests fit, the parser grows the buffer for the rest, and
         // thousands of idle connections do not each pin a large buffer.
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);

@@ -29,6 +29,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
   int max_connections = 10000;
+  // One address may not take every slot (silent connections cost nothing to open). Trusted
+  // proxies are exempt: all their clients arrive from their address.
+  int max_connections_per_client = 1000;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::vector<Cidr> trusted_proxies;

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BIN, Client, Server, assert_problem, embedded_only
+from conftest import BIN, Client, Server, assert_problem, embedded_only, login_admin
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 ROWS = [{"row": "A", "seats": 4, "category": "standard"}]
@@ -291,7 +291,7 @@ def test_migration_gives_existing_shows_their_zone_and_local_day(tmp_path):
     db = sqlite3.connect(data / "boxoffice.db")
     # Back to version 3, then the rows an older server could have written.
     db.executescript("""
-        DROP INDEX idempotency_keys_created;
+        DROP TABLE id_counters; DROP INDEX idempotency_keys_created;
         DROP INDEX shows_movie_start; DROP INDEX shows_theater_start; DROP INDEX shows_day_start;
         ALTER TABLE shows DROP COLUMN local_day; ALTER TABLE shows DROP COLUMN timezone;
         CREATE INDEX shows_movie ON shows(movie_id); CREATE INDEX shows_theater ON shows(theater_id);
@@ -315,5 +315,9 @@ def test_migration_gives_existing_shows_their_zone_and_local_day(tmp_path):
         assert requests.get(f"{s.url}/api/v1/shows/2").json()["timezone"] == "UTC"
         assert [x["id"] for x in requests.get(f"{base}&date=2030-06-15").json()["items"]] == [1]
         assert [x["id"] for x in requests.get(f"{base}&date=2030-06-14").json()["items"]] == [2]
+        # Migration 6 counts ids on from the rows already there.
+        movie = login_admin(s.url).post("/api/v1/movies", {"title": "New", "description": "d", "duration_minutes": 90,
+                                                           "rating": "PG", "genres": ["drama"]})
+        assert movie.status_code == 201 and movie.json()["id"] == 2, movie.text
     finally:
         s.cleanup()

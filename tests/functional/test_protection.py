@@ -130,3 +130,55 @@ def test_connection_limit_holds(limited):
         s.close()
     time.sleep(0.3)
     assert requests.get(limited.url + "/healthz").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def per_client():
+    s = Server(env={"BOXOFFICE_HEADER_TIMEOUT": "1s", "BOXOFFICE_MAX_CONNECTIONS": "40",
+                    "BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT": "10"}).start()
+    yield s
+    s.cleanup()
+
+
+def served(port, source):
+    """Whether a new connection from `source` gets an answer to GET /healthz."""
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=(source, 0))
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = c.recv(1024)
+        c.close()
+        return got.startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def test_one_address_cannot_take_every_connection(per_client):
+    hog = [socket.create_connection(("127.0.0.1", per_client.port), source_address=("127.0.0.5", 0))
+           for _ in range(10)]
+    time.sleep(0.2)
+    assert not served(per_client.port, "127.0.0.5"), "an 11th connection from one address was served"
+    assert served(per_client.port, "127.0.0.6")
+    for s in hog:
+        s.close()
+    time.sleep(0.3)
+    assert served(per_client.port, "127.0.0.5")
+
+
+def test_a_silent_new_connection_gets_the_header_timeout_not_the_idle_one(per_client):
+    c = socket.create_connection(("127.0.0.1", per_client.port), source_address=("127.0.0.7", 0))
+    c.settimeout(10)
+    started = time.time()
+    try:
+        got = c.recv(1024)
+    except OSError:
+        got = b""
+    took = time.time() - started
+    assert got == b"" and took < 5, f"a connection that sent nothing stayed open {took:.1f} s"
+    # A keep-alive connection that has been served waits the idle timeout (60 s) as before.
+    k = socket.create_connection(("127.0.0.1", per_client.port), source_address=("127.0.0.7", 0))
+    k.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert k.recv(1024).startswith(b"HTTP/1.1 200")
+    k.settimeout(2.5)
+    with pytest.raises(socket.timeout):
+        k.recv(1024)
+    k.close()
