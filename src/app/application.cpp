@@ -172,6 +172,14 @@ int serve(const Config& config) {
   bo.max_seats_per_hold = static_cast<std::size_t>(config.max_seats_per_hold);
   bo.seat_map_ttl = config.cache_ttl_seats;
   bo.show_info_ttl = config.cache_ttl_shows;
+  {
+    auto secret = run_sync(store->secret("hold-ids", random_token(32)));
+    if (!secret) {
+      std::cerr << "the store could not give the hold-id secret: " << secret.error().detail << "\n";
+      return 1;
+    }
+    bo.hold_secret = std::move(*secret);
+  }
   BookingService booking(store, coord, bo, server->executor(0), metrics);
   catalog.on_shows_removed([&booking] { booking.forget_shows(); });
   // Live updates: every seat change the registry reports goes to the show's WebSocket clients.

@@ -6,6 +6,16 @@
 
 namespace boxoffice {
 
+Id show_of_hold(std::string_view hold_id) {
+  if (hold_id.size() < 4 || hold_id.size() > 80 || hold_id[0] != 'h') return 0;
+  Id show = 0;
+  std::size_t i = 1;
+  for (; i < hold_id.size() && hold_id[i] >= '0' && hold_id[i] <= '9' && i < 19; ++i)
+    show = show * 10 + (hold_id[i] - '0');
+  if (i == 1 || i >= hold_id.size() || hold_id[i] != '.') return 0;
+  return show;
+}
+
 std::string_view seat_status_name(SeatStatus s) {
   switch (s) {
     case SeatStatus::available:

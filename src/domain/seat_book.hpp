@@ -28,6 +28,10 @@ struct SeatChange {
   bool operator==(const SeatChange&) const = default;
 };
 
+// Hold ids embed their show: "h<show id>.<random>.<signature>" (services/security.hpp). The
+// show id, or 0 when `hold_id` does not have that shape.
+Id show_of_hold(std::string_view hold_id);
+
 struct HoldInfo {
   std::string id;
   Id show_id = 0;

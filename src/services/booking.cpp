@@ -58,17 +58,6 @@ BookingService::BookingService(std::shared_ptr<Store> store, Coordinator coord,
       infos_(options_.max_show_infos, options_.max_show_info_bytes),
       seat_views_(0, options_.max_seat_view_bytes) {}
 
-Id BookingService::show_of_hold(std::string_view hold_id) {
-  // "h<show id>.<22 characters of base64url randomness>"
-  if (hold_id.size() < 4 || hold_id.size() > 64 || hold_id[0] != 'h') return 0;
-  Id show = 0;
-  std::size_t i = 1;
-  for (; i < hold_id.size() && hold_id[i] >= '0' && hold_id[i] <= '9' && i < 19; ++i)
-    show = show * 10 + (hold_id[i] - '0');
-  if (i == 1 || i >= hold_id.size() || hold_id[i] != '.') return 0;
-  return show;
-}
-
 void BookingService::forget_shows() {
   infos_.erase_if([](Id, const auto&) { return true; });
 }
@@ -320,7 +309,7 @@ boost::asio::awaitable<Result<HoldView>> BookingService::hold(const Caller& call
     if (price != si.show.prices.end()) total += price->second;
   }
   HoldInfo h;
-  h.id = "h" + std::to_string(show_id) + "." + random_token(16);
+  h.id = make_hold_id(options_.hold_secret, show_id, caller.user.id);
   h.show_id = show_id;
   h.user_id = caller.user.id;
   h.seats = std::move(seats);
@@ -369,6 +358,10 @@ boost::asio::awaitable<Status> BookingService::release(const Caller& caller, std
   }
   auto r = co_await coord_.holds->release(show_id, hold_id, caller.user.id);
   if (r) metrics_->hold(HoldResult::released);
+  // The caller's own hold, ended and forgotten long ago: releasing it again is harmless.
+  if (!r && r.error().code == Errc::not_found &&
+      hold_issued_to(options_.hold_secret, hold_id, caller.user.id))
+    co_return ok_status();
   co_return r;
 }
 
@@ -443,6 +436,14 @@ boost::asio::awaitable<Result<Booking>> BookingService::confirm_hold(
   auto ticket = co_await coord_.holds->begin_confirm(show_id, hold_id, caller.user.id,
                                                      options_.confirm_deadline);
   if (!ticket) {
+    // Ended holds are forgotten after a while (and, embedded, at a restart): an id issued to
+    // the caller that no registry knows any more is a hold that ended, not someone else's.
+    if (ticket.error().code == Errc::not_found &&
+        hold_issued_to(options_.hold_secret, hold_id, caller.user.id)) {
+      metrics_->booking(BookingResult::hold_expired);
+      co_return Error::conflict(Problem::hold_expired,
+                                "the hold has ended: it expired, was released or was used");
+    }
     metrics_->booking(ticket.error().code == Errc::not_found ? BookingResult::not_found
                                                              : BookingResult::hold_expired);
     co_return ticket.error();

@@ -30,6 +30,8 @@ struct BookingOptions {
   // Show infos carry their hall's layout (about 250 bytes a seat): a count alone would let
   // 20,000 halls of 20,000 seats take gigabytes. 512 MiB holds about 100 such halls.
   std::size_t max_show_info_bytes = 512u << 20;
+  // Signs hold ids (make_hold_id): the same on every instance, kept by the store.
+  std::string hold_secret;
 };
 
 // A show's seats as sent to clients, built once per seat version and shared by every request
@@ -73,9 +75,6 @@ class BookingService {
   void sweep();
   std::size_t cached_seat_view_bytes() const { return seat_views_.bytes(); }
   std::size_t cached_show_infos() const { return infos_.size(); }
-
-  // The show id encoded in a hold id, or 0 when it is not one of ours.
-  static Id show_of_hold(std::string_view hold_id);
 
  private:
   // A hall's seats. Shared from one load of its show's info to the next while the screen's rows

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "async/bridge.hpp"
@@ -32,6 +33,37 @@ std::string sha256_hex(std::string_view data) {
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+namespace {
+
+std::string hold_tag(std::string_view secret, std::string_view show_and_nonce,
+                     std::int64_t user_id) {
+  unsigned char key[crypto_auth_hmacsha256_KEYBYTES] = {};
+  std::copy_n(secret.begin(), std::min(secret.size(), sizeof key), key);
+  const std::string message = std::string(show_and_nonce) + "|" + std::to_string(user_id);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(mac, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), key);
+  char hex[25];
+  sodium_bin2hex(hex, sizeof hex, mac, 12);
+  return std::string(hex, 24);
+}
+
+}  // namespace
+
+std::string make_hold_id(std::string_view secret, std::int64_t show_id, std::int64_t user_id) {
+  std::string id = "h" + std::to_string(show_id) + "." + random_token(16);
+  const std::string tag = hold_tag(secret, id, user_id);
+  return id + "." + tag;
+}
+
+bool hold_issued_to(std::string_view secret, std::string_view hold_id, std::int64_t user_id) {
+  const auto dot = hold_id.rfind('.');
+  if (dot == std::string_view::npos || hold_id.size() - dot - 1 != 24 || hold_id.find('.') == dot)
+    return false;
+  return constant_time_equal(hold_tag(secret, hold_id.substr(0, dot), user_id),
+                             hold_id.substr(dot + 1));
 }
 
 std::string hash_password_now(const std::string& password) {

@@ -2,6 +2,7 @@
 // Passwords (argon2id on a small bounded pool), opaque random tokens and their hashes.
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,15 @@ class PasswordHasher {
   std::string dummy_hash_;
 };
 
-std::string hash_password_now(const std::string& password);  // blocking; tests and start-up
+std::string hash_password_now(const std::string& password);
+
+// Hold ids that prove whom they were issued to: "h<show>.<22 random characters>.<24 hex
+// characters of HMAC-SHA256(secret, show, user, random)>". A hold ends and is forgotten (the
+// registries keep a tombstone for a minute, bounded); a confirm of an id that no registry knows
+// any more is then answered 409 hold-expired when the id was issued to the caller, 404 when
+// not. `secret` is 32 bytes shared by every instance (Store::secret).
+std::string make_hold_id(std::string_view secret, std::int64_t show_id, std::int64_t user_id);
+bool hold_issued_to(std::string_view secret, std::string_view hold_id,
+                    std::int64_t user_id);  // blocking; tests and start-up
 
 }  // namespace boxoffice

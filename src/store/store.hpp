@@ -94,6 +94,9 @@ class Store {
   // Forgets idempotency records created before `idempotency_before` and expired sessions, a
   // bounded number per call (called every minute).
   virtual asio::awaitable<Status> purge_expired(UnixSeconds idempotency_before) = 0;
+  // The value kept under `name`: `fresh` the first time anyone asks, the stored one from then
+  // on, for every instance on this database (the key that signs hold ids).
+  virtual asio::awaitable<Result<std::string>> secret(std::string name, std::string fresh) = 0;
   // Finishes or fails every call in flight and stops the backend's threads; called while the
   // I/O contexts that await those calls still exist (before the server is destroyed).
   virtual void stop() = 0;

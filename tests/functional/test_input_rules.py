@@ -291,7 +291,7 @@ def test_migration_gives_existing_shows_their_zone_and_local_day(tmp_path):
     db = sqlite3.connect(data / "boxoffice.db")
     # Back to version 3, then the rows an older server could have written.
     db.executescript("""
-        DROP TABLE id_counters; DROP INDEX idempotency_keys_created;
+        DROP TABLE id_counters; DROP TABLE secrets; DROP INDEX idempotency_keys_created;
         DROP INDEX shows_movie_start; DROP INDEX shows_theater_start; DROP INDEX shows_day_start;
         ALTER TABLE shows DROP COLUMN local_day; ALTER TABLE shows DROP COLUMN timezone;
         CREATE INDEX shows_movie ON shows(movie_id); CREATE INDEX shows_theater ON shows(theater_id);

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, Server, login_admin, make_show, register
+from conftest import BIN, Server, assert_problem, login_admin, make_show, register
 
 
 def run_bin(*args, env=None):
@@ -152,5 +152,31 @@ def test_sigterm_finishes_in_flight_and_exits_zero():
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{s.url}/healthz", timeout=2)
         assert admin.token
+    finally:
+        s.cleanup()
+
+
+def test_ended_holds_answer_hold_expired_after_a_restart_and_stay_private():
+    # The embedded registry forgets every hold at a restart (and any registry forgets ended
+    # holds after a while): the caller's own ended hold is still 409 hold-expired, never
+    # "no such hold"; anyone else gets 404.
+    s = Server().start()
+    try:
+        admin = login_admin(s.url)
+        show = make_show(admin)
+        u, other = register(s.url), register(s.url)
+        released = u.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A1"]}).json()["hold_id"]
+        assert u.delete(f"/api/v1/holds/{released}").status_code == 204
+        used = u.post(f"/api/v1/shows/{show['id']}/holds", {"seats": ["A2"]}).json()["hold_id"]
+        assert u.post("/api/v1/bookings", {"hold_id": used}).status_code == 201
+        assert s.stop() == 0
+        s.start()
+        for hold_id in (released, used):
+            assert_problem(u.post("/api/v1/bookings", {"hold_id": hold_id}), 409, "hold-expired")
+            assert u.delete(f"/api/v1/holds/{hold_id}").status_code == 204
+            assert_problem(other.post("/api/v1/bookings", {"hold_id": hold_id}), 404)
+            assert_problem(other.delete(f"/api/v1/holds/{hold_id}"), 404)
+        forged = released[: released.rfind(".") + 1] + "0" * 24
+        assert_problem(u.post("/api/v1/bookings", {"hold_id": forged}), 404)
     finally:
         s.cleanup()

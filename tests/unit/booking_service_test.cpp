@@ -38,6 +38,9 @@ class ScriptedStore final : public Store {
     co_return std::vector<HealthCheck>{};
   }
   asio::awaitable<Status> purge_expired(UnixSeconds) override { co_return ok_status(); }
+  asio::awaitable<Result<std::string>> secret(std::string, std::string fresh) override {
+    co_return fresh;
+  }
   asio::awaitable<Result<User>> create_user(NewUser) override { co_return down(); }
   asio::awaitable<Result<User>> ensure_admin(NewUser) override { co_return down(); }
   asio::awaitable<Result<std::optional<UserRecord>>> find_user_by_email(std::string) override {

@@ -51,18 +51,6 @@ std::string channel_of(const std::string& ns, Id show) {
   return show_tag(ns, show) + ":live";
 }
 
-// Hold ids embed their show: "h<show>.<random>".
-Id show_of_hold(std::string_view id) {
-  if (id.size() < 4 || id[0] != 'h') return 0;
-  const auto dot = id.find('.');
-  Id show = 0;
-  for (std::size_t i = 1; i < dot && i < id.size(); ++i) {
-    if (id[i] < '0' || id[i] > '9') return 0;
-    show = show * 10 + (id[i] - '0');
-  }
-  return show;
-}
-
 SeatStatus status_of_letter(std::string_view s) {
   if (s == "b") return SeatStatus::booked;
   if (s == "h") return SeatStatus::held;

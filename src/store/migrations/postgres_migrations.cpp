@@ -146,6 +146,13 @@ CREATE INDEX shows_day_start ON shows(local_day, starts_at, id);
       {5, "idempotency records expire", R"sql(
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 )sql"},
+      // Identity columns never hand out an id twice (SQLite's migration 6 adds counters).
+      {6, "secrets", R"sql(
+CREATE TABLE secrets (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

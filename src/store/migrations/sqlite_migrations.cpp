@@ -111,7 +111,12 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
       // shows) handed their ids out again: an old link, cached page, watcher or hold then
       // pointed at a different movie or show. Deletable tables now take ids from a counter
       // that only grows (SqliteStore's next_id). PostgreSQL's identity columns never reuse.
-      {6, "ids of deleted movies and shows are never reused", R"sql(
+      // Also the secrets table (Store::secret).
+      {6, "ids of deleted movies and shows are never reused, secrets", R"sql(
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE id_counters (
   name TEXT PRIMARY KEY,
   last INTEGER NOT NULL

@@ -276,6 +276,19 @@ class PostgresStore final : public Store, public std::enable_shared_from_this<Po
     co_return checks;
   }
 
+  asio::awaitable<Result<std::string>> secret(std::string name, std::string fresh) override {
+    Work<std::string> w = [name = std::move(name), fresh = std::move(fresh)](
+                              Connection& c) -> asio::awaitable<Result<std::string>> {
+      const Params p(name, fresh);
+      co_await c.query(
+          "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", p);
+      const Params q(name);
+      const Rows r = co_await c.query("SELECT value FROM secrets WHERE name = $1", q);
+      co_return r.text(0, 0);
+    };
+    return run<std::string>(Db::command, std::move(w), true);
+  }
+
   asio::awaitable<Status> purge_expired(UnixSeconds idempotency_before) override {
     Work<Unit> w = [idempotency_before](Connection& c) -> asio::awaitable<Result<Unit>> {
       const Params keys(idempotency_before);

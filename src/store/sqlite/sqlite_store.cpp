@@ -294,6 +294,20 @@ class SqliteStore final : public Store {
     co_return checks;
   }
 
+  asio::awaitable<Result<std::string>> secret(std::string name, std::string fresh) override {
+    return write<std::string>(
+        [name = std::move(name), fresh = std::move(fresh)](Connection& db) -> Result<std::string> {
+          db.prepare("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)")
+              .bind_all(name, fresh)
+              .run();
+          auto& q = db.prepare("SELECT value FROM secrets WHERE name = ?");
+          q.bind_all(name);
+          std::string value = q.step() ? q.text(0) : std::string();
+          q.reset();
+          return value;
+        });
+  }
+
   asio::awaitable<Status> purge_expired(UnixSeconds idempotency_before) override {
     return write<Unit>([idempotency_before](Connection& db) -> Status {
       db.prepare(
