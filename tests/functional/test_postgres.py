@@ -90,9 +90,9 @@ def test_two_instances_migrating_at_once_apply_each_version_once(pg_cluster):
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     applied = sorted(int(out.strip().rsplit(" ", 1)[1]) for out, _ in outs)
-    assert applied == [0, 0, 5], outs
+    assert applied == [0, 0, 6], outs
     versions = pg_cluster.psql(db, "SELECT version FROM schema_migrations ORDER BY version").split()
-    assert versions == ["1", "2", "3", "4", "5"]
+    assert versions == ["1", "2", "3", "4", "5", "6"]
     pg_cluster.drop_database(db)
 
 
