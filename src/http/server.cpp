@@ -257,8 +257,8 @@ struct Server::Impl {
   }
 
   // Requests whose framing or routing cannot be trusted are refused and the connection closed
-  // (RFC 9112 6.3, 3.2): anything but a lone final "chunked" Transfer-Encoding, and a missing or
-  // repeated Host.
+  // (RFC 9112 6.3, 3.2): anything but a lone final "chunked" Transfer-Encoding, a missing or
+  // repeated Host, a repeated Authorization or Idempotency-Key.
   static std::optional<Error> framing_error(const bhttp::request<bhttp::string_body>& msg) {
     const std::string te = joined(msg, bhttp::field::transfer_encoding);
     switch (classify_transfer_encoding(te)) {
@@ -281,6 +281,11 @@ struct Server::Impl {
     if (hosts > 1) return Error::bad_request("a request must carry one Host header, not several");
     if (hosts == 0 && msg.version() >= 11)
       return Error::bad_request("an HTTP/1.1 request must carry a Host header");
+    // Which of two credentials or keys counts would be a guess that a proxy may make otherwise.
+    if (msg.count(bhttp::field::authorization) > 1)
+      return Error::bad_request("a request must carry one Authorization header, not several");
+    if (msg.count("Idempotency-Key") > 1)
+      return Error::bad_request("a request must carry one Idempotency-Key header, not several");
     return std::nullopt;
   }
 

@@ -64,6 +64,14 @@ def test_host_rules(server):
     assert statuses(data) == [200]
 
 
+def test_a_repeated_credential_or_idempotency_key_is_refused(server):
+    # Which one counts would be a guess (a proxy may pick the other): neither is used.
+    for header in (b"Authorization: Bearer a", b"Idempotency-Key: k"):
+        twice = header + b"\r\n" + header + b"2\r\n"
+        data, closed = exchange(server, b"GET /api/v1/holds HTTP/1.1\r\nHost: x\r\n" + twice + b"\r\n")
+        assert statuses(data) == [400] and closed, data[:300]
+
+
 def test_absolute_form_target_is_served(server):
     data, _ = exchange(server, b"GET http://example.com/healthz HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
     assert statuses(data) == [200], data[:200]
