@@ -174,8 +174,9 @@ int serve(const Config& config) {
   bo.show_info_ttl = config.cache_ttl_shows;
   {
     auto secret = run_sync(store->secret("hold-ids", random_token(32)));
-    if (!secret) {
-      std::cerr << "the store could not give the hold-id secret: " << secret.error().detail << "\n";
+    if (!secret || secret->size() < 32) {
+      std::cerr << "the store could not give the hold-id secret"
+                << (secret ? std::string(" (too short)") : ": " + secret.error().detail) << "\n";
       return 1;
     }
     bo.hold_secret = std::move(*secret);

@@ -120,11 +120,12 @@ struct Server::Impl {
   std::mutex per_client_mutex;
   std::unordered_map<std::string, int> per_client;
 
-  // False when the address already has its share of connections.
-  bool take_client_slot(const std::string& peer) {
+  // False when the address already has its share of connections (`carried`: a slot the caller
+  // already holds passes on to a new owner, so the cap does not apply).
+  bool take_client_slot(const std::string& peer, bool carried = false) {
     std::lock_guard lock(per_client_mutex);
     int& n = per_client[peer];
-    if (n >= opt.max_connections_per_client) {
+    if (!carried && n >= opt.max_connections_per_client) {
       if (n == 0) per_client.erase(peer);
       return false;
     }
@@ -136,6 +137,13 @@ struct Server::Impl {
     std::lock_guard lock(per_client_mutex);
     auto it = per_client.find(peer);
     if (it != per_client.end() && --it->second <= 0) per_client.erase(it);
+  }
+
+  // The per-address count's key: the IPv4 address, or the /64 of an IPv6 one (a host picks any
+  // address of its /64 at will).
+  static std::string slot_of(const std::string& peer, const std::optional<IpAddress>& ip) {
+    if (!ip || !ip->v6) return peer;
+    return std::string("v6:") + std::string(reinterpret_cast<const char*>(ip->bytes.data()), 8);
   }
 
   static std::string peer_of(const tcp::socket& sock) {
@@ -232,8 +240,10 @@ struct Server::Impl {
       }
       std::string peer = peer_of(sock);
       const auto ip = parse_ip(peer);
-      const bool counted = !ip || !any_contains(opt.trusted_proxies, *ip);
-      if (counted && !take_client_slot(peer)) {
+      // Empty: not counted (a trusted proxy).
+      std::string slot =
+          ip && any_contains(opt.trusted_proxies, *ip) ? std::string() : slot_of(peer, ip);
+      if (!slot.empty() && !take_client_slot(slot)) {
         boost::system::error_code ignored;
         sock.set_option(asio::socket_base::linger(true, 0), ignored);
         sock.close(ignored);
@@ -241,7 +251,8 @@ struct Server::Impl {
       }
       connections.fetch_add(1, std::memory_order_relaxed);
       metrics.connection_opened();
-      asio::co_spawn(w.ioc, session(w, std::move(sock), std::move(peer), counted), log_completion);
+      asio::co_spawn(w.ioc, session(w, std::move(sock), std::move(peer), std::move(slot)),
+                     log_completion);
     }
   }
 
@@ -501,17 +512,16 @@ struct Server::Impl {
     }
   }
 
-  asio::awaitable<void> session(Worker& w, tcp::socket sock, std::string peer, bool counted) {
+  asio::awaitable<void> session(Worker& w, tcp::socket sock, std::string peer, std::string slot) {
     struct Guard {
       Impl& s;
       Worker& w;
       Connection* c;
-      const std::string& peer;
-      bool counted;
+      const std::string& slot;
       ~Guard() {
         w.connections.erase(c);
         s.connections.fetch_sub(1, std::memory_order_relaxed);
-        if (counted) s.release_client_slot(peer);
+        if (!slot.empty()) s.release_client_slot(slot);
         s.metrics.connection_closed();
       }
     };
@@ -520,7 +530,7 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(sock));
     Connection conn{&stream, true};
     w.connections.insert(&conn);
-    Guard guard{*this, w, &conn, peer, counted};
+    Guard guard{*this, w, &conn, slot};
     beast::flat_buffer buffer;
     // A new connection gets the header timeout for its first byte, not the keep-alive idle
     // timeout: opening silent connections must not hold slots for a minute.
@@ -607,11 +617,15 @@ struct Server::Impl {
         // The live session runs in its own coroutine so this connection's frame (parser, buffers,
         // request) is freed: thousands of idle watchers must stay cheap. It counts as a
         // connection until it ends; the hub, not the idle sweep, closes it on shutdown (1001).
+        // Its address's slot too: this connection's slot (released when this frame ends) carries
+        // over, so live sockets count against the per-address cap as long as they are open.
         connections.fetch_add(1, std::memory_order_relaxed);
+        if (!slot.empty()) take_client_slot(slot, true);
         metrics.connection_opened();
         asio::co_spawn(w.ioc, live::serve_live(std::move(stream), parser.release(), show_id, *api),
-                       [this](std::exception_ptr e) {
+                       [this, slot](std::exception_ptr e) {
                          connections.fetch_sub(1, std::memory_order_relaxed);
+                         if (!slot.empty()) release_client_slot(slot);
                          metrics.connection_closed();
                          log_completion(e);
                        });

@@ -72,6 +72,10 @@ void LiveHub::flush(Id show_id) {
   for (auto& s : targets) {
     if (!s->enqueue(frame)) continue;
     auto ex = s->executor();
+    if (!ex) {  // a subscriber without an executor of its own is woken here
+      s->wake();
+      continue;
+    }
     auto it =
         std::find_if(wakes.begin(), wakes.end(), [&](const Wakes& w) { return w.executor == ex; });
     if (it == wakes.end()) it = wakes.insert(wakes.end(), Wakes{std::move(ex), {}});
@@ -84,7 +88,14 @@ void LiveHub::wake_in_slices(boost::asio::any_io_executor executor,
                              std::vector<std::shared_ptr<Subscriber>> batch, std::size_t from) {
   boost::asio::post(executor, [executor, batch = std::move(batch), from]() mutable {
     const std::size_t to = std::min(batch.size(), from + kWakeSlice);
-    for (std::size_t i = from; i < to; ++i) batch[i]->wake();
+    for (std::size_t i = from; i < to; ++i) {
+      try {
+        batch[i]->wake();
+      } catch (const std::exception& e) {
+        // One writer that could not be woken must not leave the rest asleep.
+        logging::warn("live: a writer could not be woken", {{"error", e.what()}});
+      }
+    }
     // The rest goes behind what queued up meanwhile: the requests ready on this thread's
     // sockets are served between slices rather than after the whole fan-out.
     if (to < batch.size()) wake_in_slices(std::move(executor), std::move(batch), to);

@@ -38,15 +38,15 @@ class PasswordHasher {
   std::string dummy_hash_;
 };
 
-std::string hash_password_now(const std::string& password);
+std::string hash_password_now(const std::string& password);  // blocking; tests and start-up
 
 // Hold ids that prove whom they were issued to: "h<show>.<22 random characters>.<24 hex
 // characters of HMAC-SHA256(secret, show, user, random)>". A hold ends and is forgotten (the
 // registries keep a tombstone for a minute, bounded); a confirm of an id that no registry knows
 // any more is then answered 409 hold-expired when the id was issued to the caller, 404 when
-// not. `secret` is 32 bytes shared by every instance (Store::secret).
+// not. `secret` is at least 32 bytes (its first 32 are the key), shared by every instance
+// (Store::secret).
 std::string make_hold_id(std::string_view secret, std::int64_t show_id, std::int64_t user_id);
-bool hold_issued_to(std::string_view secret, std::string_view hold_id,
-                    std::int64_t user_id);  // blocking; tests and start-up
+bool hold_issued_to(std::string_view secret, std::string_view hold_id, std::int64_t user_id);
 
 }  // namespace boxoffice

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from conftest import Server, assert_problem
+from conftest import Server, assert_problem, login_admin, make_show
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +182,21 @@ def test_a_silent_new_connection_gets_the_header_timeout_not_the_idle_one(per_cl
     with pytest.raises(socket.timeout):
         k.recv(1024)
     k.close()
+
+
+def test_live_sockets_count_against_their_address(per_client):
+    show = make_show(login_admin(per_client.url))
+    live = []
+    for _ in range(10):
+        c = socket.create_connection(("127.0.0.1", per_client.port), timeout=5, source_address=("127.0.0.8", 0))
+        c.sendall(f"GET /api/v1/shows/{show['id']}/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode())
+        assert c.recv(12) == b"HTTP/1.1 101"
+        live.append(c)
+    time.sleep(0.2)
+    assert not served(per_client.port, "127.0.0.8"), "an 11th connection beside 10 live sockets was served"
+    for c in live:
+        c.close()
+    time.sleep(0.5)
+    assert served(per_client.port, "127.0.0.8")
