@@ -99,6 +99,10 @@ Result<Movie> parse_movie(const Request& req) {
 Result<MoviePatch> parse_movie_patch(const Request& req) {
   return parse_object(req, [&](Fields& f) {
     MoviePatch p;
+    // Every movie has each of these: null cannot remove one (it is not "leave unchanged").
+    for (const char* name : {"title", "description", "duration_minutes", "rating", "genres"})
+      if (const json::value* v = f.value(name); v && v->is_null())
+        f.error(name, "cannot be null; leave it out to keep it");
     p.title = f.string("title", false);
     p.description = f.string("description", false);
     p.duration_minutes = small_int(f, "duration_minutes", false);

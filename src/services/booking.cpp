@@ -379,7 +379,11 @@ boost::asio::awaitable<Result<Booking>> BookingService::replay(const Caller& cal
   if (!*b || (*b)->user_id != caller.user.id)
     co_return Error::internal("idempotent booking vanished");
   metrics_->booking(BookingResult::replayed);
-  co_return std::move(**b);
+  // The response the first request got (API.md: "the same body"), even if the booking was
+  // cancelled since: its status was then "confirmed", and nothing else of a booking changes.
+  Booking first = std::move(**b);
+  first.status = BookingStatus::confirmed;
+  co_return first;
 }
 
 boost::asio::awaitable<Result<Booking>> BookingService::confirm(const Caller& caller,

@@ -134,6 +134,10 @@ def test_idempotency_key(server, admin):
     assert_problem(v.post("/api/v1/bookings", {"hold_id": hold["hold_id"]}, headers=key), 404)
     assert_problem(u.post("/api/v1/bookings", {"hold_id": other["hold_id"]}, headers={"Idempotency-Key": "k" * 256}), 422)
     assert len(u.get("/api/v1/bookings").json()["items"]) == 1
+    # A retry after a cancellation still gets the first response, byte for byte in content.
+    assert u.post(f"/api/v1/bookings/{first.json()['id']}/cancel").json()["status"] == "cancelled"
+    late = u.post("/api/v1/bookings", {"hold_id": hold["hold_id"]}, headers=key)
+    assert late.status_code == 201 and late.json() == first.json()
 
 
 def test_bookings_are_private(server, admin):

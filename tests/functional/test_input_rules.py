@@ -171,6 +171,15 @@ def test_blank_movie_titles_are_refused(server, admin):
     assert requests.get(f"{server.url}/api/v1/movies/{movie['id']}").json()["title"] == movie["title"]
 
 
+def test_a_movie_patch_cannot_null_a_field(server, admin):
+    # null is not "leave it unchanged" (that is leaving the field out): every movie has each.
+    movie = make_movie(admin)
+    for name in ("title", "description", "duration_minutes", "rating", "genres"):
+        body = assert_problem(admin.patch(f"/api/v1/movies/{movie['id']}", {name: None}), 422)
+        assert name in fields(body)
+    assert requests.get(f"{server.url}/api/v1/movies/{movie['id']}").json() == movie
+
+
 # ---- currencies and start times ----
 
 def test_currency_must_be_an_iso_4217_code(server, admin):
