@@ -64,11 +64,9 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
   };
   std::shared_ptr<Channel> channel(Id show_id);
   void flush(Id show_id);
-  // Wakes the writers of one executor, kWakeSlice at a time: each slice's writes run before the
-  // next slice is woken.
-  static void wake_in_slices(boost::asio::any_io_executor executor,
-                             std::vector<std::shared_ptr<Subscriber>> batch, std::size_t from);
-  static constexpr std::size_t kWakeSlice = 256;
+  // Wakes the writers of one executor with one post.
+  static void wake_all(boost::asio::any_io_executor executor,
+                       std::vector<std::shared_ptr<Subscriber>> batch);
   void unsubscribe(Id show_id, const Subscriber* s);
 
   boost::asio::any_io_executor executor_;

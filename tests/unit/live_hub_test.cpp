@@ -146,7 +146,6 @@ TEST(LiveHub, IdleWatchersAreWokenOnTheirOwnExecutorAndBusyOnesAreNot) {
   auto hub = std::make_shared<live::LiveHub>(flush.get_executor(), std::chrono::milliseconds(1));
   std::vector<std::shared_ptr<Sleeper>> watchers;
   std::vector<std::shared_ptr<void>> subs;
-  // More than one slice of wakes per executor (LiveHub wakes 256 at a time).
   for (int i = 0; i < 600; ++i) {
     watchers.push_back(std::make_shared<Sleeper>(i % 2 ? first : second));
     subs.push_back(hub->subscribe(1, watchers.back()));
