@@ -146,6 +146,13 @@ struct Server::Impl {
     return std::string("v6:") + std::string(reinterpret_cast<const char*>(ip->bytes.data()), 8);
   }
 
+  // Over a limit: this connection is reset at once, the others keep being served.
+  static void refuse(tcp::socket& sock) {
+    boost::system::error_code ignored;
+    sock.set_option(asio::socket_base::linger(true, 0), ignored);
+    sock.close(ignored);
+  }
+
   static std::string peer_of(const tcp::socket& sock) {
     boost::system::error_code ec;
     const auto remote = sock.remote_endpoint(ec);
@@ -232,10 +239,7 @@ struct Server::Impl {
         continue;
       }
       if (connections.load(std::memory_order_relaxed) >= opt.max_connections) {
-        // Over the limit: refuse this one at once, keep serving the others.
-        boost::system::error_code ignored;
-        sock.set_option(asio::socket_base::linger(true, 0), ignored);
-        sock.close(ignored);
+        refuse(sock);
         continue;
       }
       std::string peer = peer_of(sock);
@@ -244,9 +248,7 @@ struct Server::Impl {
       std::string slot =
           ip && any_contains(opt.trusted_proxies, *ip) ? std::string() : slot_of(peer, ip);
       if (!slot.empty() && !take_client_slot(slot)) {
-        boost::system::error_code ignored;
-        sock.set_option(asio::socket_base::linger(true, 0), ignored);
-        sock.close(ignored);
+        refuse(sock);
         continue;
       }
       connections.fetch_add(1, std::memory_order_relaxed);

@@ -8,19 +8,22 @@ import requests
 from conftest import Server, assert_problem, login_admin, make_show
 
 
-@pytest.fixture(scope="module")
-def limited():
-    s = Server(env={"BOXOFFICE_RATE_LIMIT_PER_MIN": "30", "BOXOFFICE_HEADER_TIMEOUT": "1s",
-                    "BOXOFFICE_MAX_CONNECTIONS": "40"}).start()
+def running(env):
+    """A server of its own with these settings, for a module fixture."""
+    s = Server(env=env).start()
     yield s
     s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def limited():
+    yield from running({"BOXOFFICE_RATE_LIMIT_PER_MIN": "30", "BOXOFFICE_HEADER_TIMEOUT": "1s",
+                        "BOXOFFICE_MAX_CONNECTIONS": "40"})
 
 
 @pytest.fixture(scope="module")
 def proxied():
-    s = Server(env={"BOXOFFICE_RATE_LIMIT_PER_MIN": "5", "BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1/32, ::1/128"}).start()
-    yield s
-    s.cleanup()
+    yield from running({"BOXOFFICE_RATE_LIMIT_PER_MIN": "5", "BOXOFFICE_TRUSTED_PROXIES": "127.0.0.1/32, ::1/128"})
 
 
 def test_31st_request_in_a_minute_is_429(limited):
@@ -134,10 +137,8 @@ def test_connection_limit_holds(limited):
 
 @pytest.fixture(scope="module")
 def per_client():
-    s = Server(env={"BOXOFFICE_HEADER_TIMEOUT": "1s", "BOXOFFICE_MAX_CONNECTIONS": "40",
-                    "BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT": "10"}).start()
-    yield s
-    s.cleanup()
+    yield from running({"BOXOFFICE_HEADER_TIMEOUT": "1s", "BOXOFFICE_MAX_CONNECTIONS": "40",
+                        "BOXOFFICE_MAX_CONNECTIONS_PER_CLIENT": "10"})
 
 
 def served(port, source):
