@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,10 +31,8 @@ BIN = os.environ.get("BOXOFFICE_BIN", os.path.join(BUILD, "boxoffice"))
 ADMIN, PASSWORD = "admin@bench.test", "bench-password"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
+from ports import free_port  # noqa: E402
 
 
 class Api:

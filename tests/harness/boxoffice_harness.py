@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -28,6 +27,7 @@ import pytest
 import requests
 
 from pg_cluster import PgCluster
+from ports import free_port  # noqa: F401 (tests import it from here)
 from redis_cluster import RedisCluster, RedisStandalone
 
 BIN = os.environ.get("BOXOFFICE_BIN", os.path.join(os.path.dirname(__file__), "../../build/release/boxoffice"))
@@ -159,12 +159,6 @@ backend = BACKENDS[BACKEND]()
 
 # For the few tests that are about the embedded store itself (its file lock, its SQLite file).
 embedded_only = pytest.mark.skipif(BACKEND != "embedded", reason=f"about the embedded store; backend is {BACKEND}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -36,6 +36,8 @@ import tempfile
 import time
 import uuid
 
+from ports import free_port
+
 PG_BIN = os.environ.get("BOXOFFICE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 PSQL = os.path.join(PG_BIN, "psql")
@@ -44,12 +46,6 @@ APP_USER = "boxoffice"     # owns the test databases; what the server under test
 ADMIN_USER = "postgres"    # the cluster's superuser (initdb -U), for setup and inspection
 REPLICATION_SLOT = "boxoffice_replica"
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # database names we create or accept
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_open(port):

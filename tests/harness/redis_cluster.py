@@ -18,30 +18,10 @@ import subprocess
 import tempfile
 import time
 
+from ports import free_port  # noqa: F401 (tests import it from here)
+
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
 REDIS_CLI = os.environ.get("REDIS_CLI", "redis-cli")
-
-
-def _port_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(cluster_bus=False):
-    """A free loopback port; with cluster_bus, port + 10000 (the cluster bus) is free too."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not cluster_bus:
-            return port
-        if port + 10000 <= 65535 and _port_free(port + 10000):
-            return port
-    raise RuntimeError("no free port pair for a cluster node")
 
 
 def command(port, *args, timeout=5.0):
