@@ -20,7 +20,12 @@ boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> t
 
 template <class T>
 T run_sync(boost::asio::awaitable<T> task) {
-  boost::asio::io_context ioc;
+  // One context per calling thread, kept for the thread's life rather than one per call: a
+  // thread pool that completes an operation (the password hasher) makes the handler visible,
+  // unlocks, then signals the context's condition variable, so run() may return and a
+  // per-call context be destroyed while that signal is still being sent (TSan caught it).
+  thread_local boost::asio::io_context ioc;
+  ioc.restart();
   auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)), boost::asio::use_future);
   ioc.run();
   return *fut.get();
