@@ -25,6 +25,7 @@ struct Request {
   bool has_body = false;
   // Only the headers the API reads are kept.
   std::string content_type;
+  std::string content_encoding;  // every Content-Encoding line, comma-joined
   std::string authorization;
   std::string if_none_match;
   std::string idempotency_key;

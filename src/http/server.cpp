@@ -310,6 +310,7 @@ struct Server::Impl {
     req.has_body = !msg.body().empty();
     req.body = std::move(msg.body());
     req.content_type = std::string(msg[bhttp::field::content_type]);
+    req.content_encoding = joined(msg, bhttp::field::content_encoding);
     req.authorization = std::string(msg[bhttp::field::authorization]);
     req.if_none_match = joined(msg, bhttp::field::if_none_match);
     if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
@@ -379,6 +380,9 @@ struct Server::Impl {
         req.has_body && !is_json_content_type(req.content_type))
       co_return problem_response(
           Error::make(Problem::unsupported_media_type, "request bodies must be application/json"));
+    if (req.has_body && !readable_content_encoding(req.content_encoding))
+      co_return problem_response(Error::make(
+          Problem::unsupported_media_type, "request bodies must not be content-encoded (no gzip)"));
     try {
       co_return co_await route.handler(*api, req);
     } catch (const std::exception& e) {
@@ -587,7 +591,33 @@ struct Server::Impl {
       }
       if (!parser.is_done()) {
         stream.expires_after(std::max(opt.header_timeout, std::chrono::milliseconds(30'000)));
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        // Parsed here piece by piece: Beast's read would wait, until the deadline, for a CRLF
+        // that chunked framing with bare line feeds never sends; this answers 400 at once.
+        // Eager: each piece is parsed as far as it goes, so what is left in the buffer starts
+        // at chunk framing, never inside a chunk's data (where a line feed is just data).
+        parser.eager(true);
+        boost::system::error_code bec;
+        while (!parser.is_done()) {
+          if (buffer.size() > 0) {
+            const auto used = parser.put(buffer.data(), bec);
+            buffer.consume(used);
+            if (bec && bec != bhttp::error::need_more) break;
+            bec = {};
+            if (parser.is_done()) break;
+            if (parser.chunked() &&
+                bare_lf_in_chunk_framing(
+                    {static_cast<const char*>(buffer.data().data()), buffer.data().size()})) {
+              bec = bhttp::error::bad_chunk;
+              break;
+            }
+          }
+          auto [ec, n] = co_await stream.async_read_some(buffer.prepare(64 * 1024), use_tuple);
+          if (ec) {
+            bec = ec;
+            break;
+          }
+          buffer.commit(n);
+        }
         if (bec == bhttp::error::body_limit) {
           Error too_large =
               Error::make(Problem::payload_too_large,

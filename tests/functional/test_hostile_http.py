@@ -86,6 +86,41 @@ def test_bad_chunk_size_gets_400_before_close(server):
     assert closed
 
 
+def test_bare_line_feeds_in_chunk_framing_get_400_at_once(server):
+    # The parser waits for a CRLF that never comes: without the check the connection sat until
+    # the 30 s body timeout and closed without an answer.
+    for body in (b"2\n{}\n0\n\n", b"2\r\n{}\n0\r\n\r\n", b"2\r\n{}\r\n0\r\nX-T: 1\n\n"):
+        raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n" + body)
+        started = time.time()
+        data, closed = exchange(server, raw)
+        assert statuses(data) == [400], (body, data[:300])
+        assert closed and time.time() - started < 2.5, body
+        assert b"application/problem+json" in data
+
+
+def test_line_feeds_inside_chunk_data_are_data(server):
+    # A chunk's data may hold line feeds (pretty-printed JSON); only the framing must use CRLF.
+    body = b'{\n "email": "nobody@example.com",\n "password": "wrong-password"\n}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:3], body[3:9], body[9:])) + b"0\r\n\r\n"
+    raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks)
+    data, _ = exchange(server, raw)
+    assert statuses(data) == [401], data[:300]
+
+
+def test_a_content_encoded_request_body_is_415(server):
+    import gzip
+    body = gzip.compress(b'{"email": "a@example.com", "password": "whatever-pass"}')
+    for coding in ("gzip", "identity, br"):
+        r = requests.post(server.url + "/api/v1/sessions", data=body,
+                          headers={"Content-Type": "application/json", "Content-Encoding": coding})
+        assert_problem(r, 415, "unsupported-media-type")
+    r = requests.post(server.url + "/api/v1/sessions", json={"email": "a@example.com", "password": "whatever-pass"},
+                      headers={"Content-Encoding": "identity"})
+    assert r.status_code == 401
+
+
 def ws_handshake(key, version=b"13"):
     return (b"GET /api/v1/shows/1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Version: " + version + b"\r\nSec-WebSocket-Key: " + key + b"\r\nX-Request-Id: ws-check-1\r\n\r\n")

@@ -142,6 +142,32 @@ TEST(Headers, TransferEncodingClassification) {
   EXPECT_EQ(http::classify_transfer_encoding("chunked,chunked"), TransferCoding::unsupported);
 }
 
+TEST(Headers, BareLineFeedsInChunkFramingAreFound) {
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing(""));
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("1"));     // a size line still arriving
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("1a\r"));  // its CR in, the LF still coming
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("1a;x=y\r\n"));
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("\r\n0\r\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("2\n{}"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("\n0\r\n\r\n"));  // after a chunk's data
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("0\r\nX-Trailer: 1\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("00\r\nX-Trailer: 1\r\n\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n0\r\nX-Trailer: 1\n\n"));
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("0\r\nX-Trailer: 1\r\n\r"));
+  // Elsewhere only the first line ending counts: later bytes are the next chunk's data.
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("2\r\n\n\n"));
+  EXPECT_FALSE(http::bare_lf_in_chunk_framing("10\r\n\n\n"));
+}
+
+TEST(Headers, OnlyUnencodedRequestBodiesAreReadable) {
+  EXPECT_TRUE(http::readable_content_encoding(""));
+  EXPECT_TRUE(http::readable_content_encoding("identity"));
+  EXPECT_TRUE(http::readable_content_encoding(" Identity , identity"));
+  EXPECT_FALSE(http::readable_content_encoding("gzip"));
+  EXPECT_FALSE(http::readable_content_encoding("identity, br"));
+  EXPECT_FALSE(http::readable_content_encoding("x-gzip"));
+}
+
 TEST(Headers, WebSocketKeyIsSixteenBytesOfBase64) {
   EXPECT_TRUE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ=="));
   EXPECT_FALSE(http::valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ="));
