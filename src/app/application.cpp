@@ -126,6 +126,7 @@ int serve(const Config& config) {
   so.host = config.listen_host;
   so.port = config.listen_port;
   so.threads = config.threads;
+  so.live_threads = config.live_threads;
   so.header_timeout = config.header_timeout;
   so.idle_timeout = config.idle_timeout;
   so.shutdown_timeout = config.shutdown_timeout;
@@ -245,6 +246,7 @@ int serve(const Config& config) {
   logging::info("listening",
                 {{"address", config.listen_host + ":" + std::to_string(server->port())},
                  {"threads", std::to_string(config.threads)},
+                 {"live_threads", std::to_string(config.live_threads)},
                  {"store", config.command_db_url.empty() ? "sqlite:" + config.data_dir
                                                          : std::string("postgresql")},
                  {"coordinator", config.redis_url.empty() ? "in-process" : "redis"},

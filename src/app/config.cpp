@@ -79,6 +79,9 @@ const std::vector<Setting>& settings() {
       {"BOXOFFICE_TRUSTED_PROXIES", "--trusted-proxies",
        "comma-separated CIDRs whose X-Forwarded-For is believed"},
       {"BOXOFFICE_THREADS", "--threads", "I/O threads (default: number of cores)"},
+      {"BOXOFFICE_LIVE_THREADS", "--live-threads",
+       "threads for live WebSockets, so a fan-out does not queue ahead of requests (default 1; 0: "
+       "on the I/O threads)"},
       {"BOXOFFICE_ADMIN_EMAIL", "--admin-email", "ensure an admin account with this email"},
       {"BOXOFFICE_ADMIN_PASSWORD", "--admin-password", "password of that admin account"},
       {"BOXOFFICE_DEMO", "--demo", "1: seed a demo catalog into an empty store", true},
@@ -244,6 +247,7 @@ Result<Config> parse_config(const std::map<std::string, std::string>& values, in
     }
   }
   if ((e = integer("BOXOFFICE_THREADS", c.threads, 1, 256))) return *e;
+  if ((e = integer("BOXOFFICE_LIVE_THREADS", c.live_threads, 0, 64))) return *e;
   if (const std::string* v = get("BOXOFFICE_ADMIN_EMAIL")) c.admin_email = *v;
   if (const std::string* v = get("BOXOFFICE_ADMIN_PASSWORD")) c.admin_password = *v;
   if (c.admin_email.empty() != c.admin_password.empty())

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -107,6 +108,12 @@ void log_completion(std::exception_ptr e) {
 
 }  // namespace
 
+// A thread that serves only live WebSockets (ServerOptions::live_threads).
+struct LiveWorker {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(ioc);
+};
+
 struct Server::Impl {
   ServerOptions opt;
   Api* api = nullptr;
@@ -114,6 +121,8 @@ struct Server::Impl {
   Metrics& metrics;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::unique_ptr<LiveWorker>> live_workers;
+  std::atomic<std::size_t> next_live{0};
   std::atomic<int> connections{0};
   // Open connections per client address (max_connections_per_client): an entry per address
   // with a counted connection open, so at most max_connections entries; erased with its last.
@@ -172,6 +181,8 @@ struct Server::Impl {
       workers.push_back(std::make_unique<Worker>());
       guards.push_back(asio::make_work_guard(workers.back()->ioc));
     }
+    for (int i = 0; i < opt.live_threads; ++i)
+      live_workers.push_back(std::make_unique<LiveWorker>());
   }
 
   ~Impl() {
@@ -179,7 +190,27 @@ struct Server::Impl {
     // the metrics) must outlive the contexts, and the guards and signal set must go first.
     signals.reset();
     guards.clear();
+    for (auto& l : live_workers) l->guard.reset();
     workers.clear();
+    live_workers.clear();
+  }
+
+  // The upgraded connection's socket, moved to the next live thread (round robin); on failure
+  // (or with no live threads) it stays where it is.
+  beast::tcp_stream to_live_thread(beast::tcp_stream stream) {
+    if (live_workers.empty()) return stream;
+    auto& lw =
+        *live_workers[next_live.fetch_add(1, std::memory_order_relaxed) % live_workers.size()];
+    boost::system::error_code ec;
+    tcp::socket sock = stream.release_socket();
+    const auto local = sock.local_endpoint(ec);
+    if (ec) return beast::tcp_stream(std::move(sock));
+    const auto fd = sock.release(ec);
+    if (ec) return beast::tcp_stream(std::move(sock));
+    tcp::socket moved(lw.ioc);
+    moved.assign(local.protocol(), fd, ec);
+    if (ec) ::close(fd);  // the session then fails at once on the closed socket
+    return beast::tcp_stream(std::move(moved));
   }
 
   std::size_t route_index(const Route* r) const {
@@ -654,7 +685,10 @@ struct Server::Impl {
         connections.fetch_add(1, std::memory_order_relaxed);
         if (!slot.empty()) take_client_slot(slot, true);
         metrics.connection_opened();
-        asio::co_spawn(w.ioc, live::serve_live(std::move(stream), parser.release(), show_id, *api),
+        beast::tcp_stream live_stream = to_live_thread(std::move(stream));
+        const auto live_executor = live_stream.get_executor();
+        asio::co_spawn(live_executor,
+                       live::serve_live(std::move(live_stream), parser.release(), show_id, *api),
                        [this, slot](std::exception_ptr e) {
                          connections.fetch_sub(1, std::memory_order_relaxed);
                          if (!slot.empty()) release_client_slot(slot);
@@ -736,7 +770,9 @@ struct Server::Impl {
       }
     }
     for (auto& g : guards) g.reset();
+    for (auto& l : live_workers) l->guard.reset();
     for (auto& w : workers) w->ioc.stop();  // also ends trim_memory's wait
+    for (auto& l : live_workers) l->ioc.stop();
   }
 };
 
@@ -783,6 +819,7 @@ void Server::run(Api& api) {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.workers.size(); ++i)
     threads.emplace_back([&s, i] { s.workers[i]->ioc.run(); });
+  for (auto& l : s.live_workers) threads.emplace_back([&l] { l->ioc.run(); });
   s.workers[0]->ioc.run();
   for (auto& t : threads) t.join();
 }

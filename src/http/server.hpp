@@ -25,6 +25,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 1;
+  // Threads of their own for live WebSockets (0: each stays on the I/O thread that accepted
+  // it). A change fans out to thousands of sockets at once; on its own threads that burst
+  // shares the cores with requests instead of queueing ahead of them on an I/O thread.
+  int live_threads = 1;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};

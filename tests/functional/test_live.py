@@ -12,9 +12,10 @@ import websocket
 from conftest import Server, assert_problem, login_admin, make_show, register
 
 
-@pytest.fixture(scope="module")
-def live():
-    s = Server(env={"BOXOFFICE_HOLD_TTL": "1s"}).start()
+# Live sockets on threads of their own (the default) and on the I/O threads that accepted them.
+@pytest.fixture(scope="module", params=["1", "0"], ids=["live-thread", "io-threads"])
+def live(request):
+    s = Server(env={"BOXOFFICE_HOLD_TTL": "1s", "BOXOFFICE_LIVE_THREADS": request.param}).start()
     yield s
     s.cleanup()
 
