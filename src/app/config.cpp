@@ -80,7 +80,7 @@ const std::vector<Setting>& settings() {
        "comma-separated CIDRs whose X-Forwarded-For is believed"},
       {"BOXOFFICE_THREADS", "--threads", "I/O threads (default: number of cores)"},
       {"BOXOFFICE_LIVE_THREADS", "--live-threads",
-       "threads for live WebSockets, so a fan-out does not queue ahead of requests (default 1; 0: "
+       "threads for live WebSockets, so a fan-out does not queue ahead of requests (default 0: "
        "on the I/O threads)"},
       {"BOXOFFICE_ADMIN_EMAIL", "--admin-email", "ensure an admin account with this email"},
       {"BOXOFFICE_ADMIN_PASSWORD", "--admin-password", "password of that admin account"},

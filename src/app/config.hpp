@@ -43,7 +43,7 @@ struct Config {
   int auth_rate_limit_per_min = 20;
   std::vector<Cidr> trusted_proxies;
   int threads = 1;
-  int live_threads = 1;
+  int live_threads = 0;  // see http::ServerOptions::live_threads
   std::string admin_email;
   std::string admin_password;
   bool demo = false;

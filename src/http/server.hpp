@@ -27,8 +27,10 @@ struct ServerOptions {
   int threads = 1;
   // Threads of their own for live WebSockets (0: each stays on the I/O thread that accepted
   // it). A change fans out to thousands of sockets at once; on its own threads that burst
-  // shares the cores with requests instead of queueing ahead of them on an I/O thread.
-  int live_threads = 1;
+  // shares the cores with requests instead of queueing ahead of them on an I/O thread. Off by
+  // default: at 16,700 sockets per instance (50,000 over 3 on 2 cores) the fan-out fell behind
+  // the changes (BENCHMARKS.md, "live threads").
+  int live_threads = 0;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};

@@ -12,8 +12,8 @@ import websocket
 from conftest import Server, assert_problem, login_admin, make_show, register
 
 
-# Live sockets on threads of their own (the default) and on the I/O threads that accepted them.
-@pytest.fixture(scope="module", params=["1", "0"], ids=["live-thread", "io-threads"])
+# Live sockets on the I/O threads that accepted them (the default) and on a thread of their own.
+@pytest.fixture(scope="module", params=["0", "1"], ids=["io-threads", "live-thread"])
 def live(request):
     s = Server(env={"BOXOFFICE_HOLD_TTL": "1s", "BOXOFFICE_LIVE_THREADS": request.param}).start()
     yield s
