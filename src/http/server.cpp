@@ -635,9 +635,13 @@ struct Server::Impl {
             if (bec && bec != bhttp::error::need_more) break;
             bec = {};
             if (parser.is_done()) break;
+            // What is left is a chunk-size line (with extensions) or trailers still arriving:
+            // Beast sets no bound on those, and an endless chunk extension grew the buffer by
+            // hundreds of MiB a second, so they get the header's bound.
             if (parser.chunked() &&
-                bare_lf_in_chunk_framing(
-                    {static_cast<const char*>(buffer.data().data()), buffer.data().size()})) {
+                (buffer.size() > opt.max_header_bytes ||
+                 bare_lf_in_chunk_framing(
+                     {static_cast<const char*>(buffer.data().data()), buffer.data().size()}))) {
               bec = bhttp::error::bad_chunk;
               break;
             }

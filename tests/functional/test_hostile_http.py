@@ -99,6 +99,40 @@ def test_bare_line_feeds_in_chunk_framing_get_400_at_once(server):
         assert b"application/problem+json" in data
 
 
+def test_an_endless_chunk_extension_is_cut_off(server):
+    # Beast bounds neither chunk extensions nor trailers: the server buffered all of them (561
+    # MiB in 4 s from one connection) until the body timeout.
+    pid = server.proc.pid
+
+    def rss_kib():
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+    before = rss_kib()
+    for head in (b"1;", b"1\r\nx\r\n0\r\nX-Trailer: "):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+            c.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n" + head)
+            sent, data = 0, b""
+            try:
+                while sent < 256 * 1024 * 1024:
+                    c.sendall(b"a" * 65536)
+                    sent += 65536
+            except OSError:
+                pass  # refused and closed: what should happen
+            try:
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except OSError:
+                pass
+            assert sent < 64 * 1024 * 1024, f"the server took {sent >> 20} MiB of framing"
+            assert statuses(data) in ([400], []), data[:300]
+    assert rss_kib() - before < 64 * 1024
+
+
 def test_line_feeds_inside_chunk_data_are_data(server):
     # A chunk's data may hold line feeds (pretty-printed JSON); only the framing must use CRLF.
     body = b'{\n "email": "nobody@example.com",\n "password": "wrong-password"\n}'
