@@ -73,24 +73,21 @@ TransferCoding classify_transfer_encoding(std::string_view value) {
 bool bare_lf_in_chunk_framing(std::string_view unparsed) {
   // Framing lines are short; look no further than a chunk-size line and trailer can be.
   unparsed = unparsed.substr(0, 8192);
-  const auto bare = [](std::string_view text, std::size_t lf) {
-    return lf == 0 || text[lf - 1] != '\r';
-  };
+  // The parser leaves the CRLF that ends a chunk's data in front of the next size line.
+  if (unparsed.substr(0, 2) == "\r\n") unparsed.remove_prefix(2);
+  const auto bare = [&](std::size_t lf) { return lf == 0 || unparsed[lf - 1] != '\r'; };
   const auto lf = unparsed.find('\n');
   if (lf == std::string_view::npos) return false;
-  if (bare(unparsed, lf)) return true;
+  if (bare(lf)) return true;
   // After the last chunk ("0") everything up to the end is trailer fields, framing too: the
   // parser waits for their blank line.
-  // (The parser leaves the CRLF that ends a chunk's data in front of the next size line.)
-  const std::string_view size_line =
-      unparsed.substr(0, 2) == "\r\n" ? unparsed.substr(2) : unparsed;
-  const auto digits = size_line.find_first_not_of('0');
+  const auto digits = unparsed.find_first_not_of('0');
   const bool last_chunk = digits > 0 && digits != std::string_view::npos &&
-                          (size_line[digits] == '\r' || size_line[digits] == ';');
+                          (unparsed[digits] == '\r' || unparsed[digits] == ';');
   if (!last_chunk) return false;
   for (auto i = unparsed.find('\n', lf + 1); i != std::string_view::npos;
        i = unparsed.find('\n', i + 1))
-    if (bare(unparsed, i)) return true;
+    if (bare(i)) return true;
   return false;
 }
 

@@ -330,6 +330,10 @@ struct Server::Impl {
       return Error::bad_request("a request must carry one Authorization header, not several");
     if (msg.count("Idempotency-Key") > 1)
       return Error::bad_request("a request must carry one Idempotency-Key header, not several");
+    if (msg.count(bhttp::field::sec_websocket_key) > 1 ||
+        msg.count(bhttp::field::sec_websocket_version) > 1)
+      return Error::bad_request(
+          "a WebSocket upgrade must carry one Sec-WebSocket-Key and one Sec-WebSocket-Version");
     return std::nullopt;
   }
 
@@ -584,6 +588,18 @@ struct Server::Impl {
         if (ec) break;
         buffer.commit(n);
       }
+      {
+        // A few empty lines before a request line are ignored (RFC 9112 2.2: some clients
+        // send a CRLF after a POST body); more than that is left to the parser's 400.
+        const std::string_view pending(static_cast<const char*>(buffer.data().data()),
+                                       buffer.data().size());
+        std::size_t skip = 0;
+        while (skip < 8 && skip + 1 < pending.size() && pending[skip] == '\r' &&
+               pending[skip + 1] == '\n')
+          skip += 2;
+        buffer.consume(skip);
+        if (skip > 0 && buffer.size() == 0) continue;
+      }
       conn.idle = false;
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
@@ -614,7 +630,9 @@ struct Server::Impl {
         co_await reject(stream, buffer, w, std::move(*bad), peer);
         break;
       }
-      if (bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
+      // HTTP/1.0 clients do not know 100 Continue: their Expect is ignored (RFC 9110 10.1.1).
+      if (parser.get().version() >= 11 &&
+          bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
         static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [cec, cn] =
             co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_tuple);

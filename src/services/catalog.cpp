@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t kMaxScreens = 50;
 constexpr std::int64_t kMaxPrice = 100'000'000;
+constexpr std::int64_t kMaxShowLeadSeconds = 10LL * 366 * 86400;
 
 // Replaces the name by its cleaned form (see clean_display_name), or records why it is refused.
 void clean_name(std::vector<FieldError>& errors, const std::string& field, std::string& v) {
@@ -151,6 +152,10 @@ boost::asio::awaitable<Result<Show>> CatalogService::create_show(NewShow s) {
     errors.push_back({"currency", "must be an active ISO 4217 currency code such as USD"});
   // A show is created to be sold: one that has begun cannot be.
   if (s.starts_at <= now_unix()) errors.push_back({"starts_at", "must be in the future"});
+  // Nothing is sold ten years ahead, and a year-9999 start gave an ends_at past RFC 3339's
+  // four-digit years.
+  if (s.starts_at > now_unix() + kMaxShowLeadSeconds)
+    errors.push_back({"starts_at", "must be within 10 years from now"});
   for (const auto& [cat, cents] : s.prices) {
     if (!valid_category(cat))
       errors.push_back({"prices", "'" + cat.substr(0, 40) + "' is not a valid category"});

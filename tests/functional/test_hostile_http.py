@@ -72,6 +72,31 @@ def test_a_repeated_credential_or_idempotency_key_is_refused(server):
         assert statuses(data) == [400] and closed, data[:300]
 
 
+def test_a_repeated_websocket_key_or_version_is_refused(server):
+    for extra in (b"Sec-WebSocket-Key: c2Vjb25kIGtleSBoZXJlIQ==\r\n", b"Sec-WebSocket-Version: 13\r\n"):
+        raw = (b"GET /api/v1/shows/1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + extra + b"\r\n")
+        data, closed = exchange(server, raw)
+        assert statuses(data) == [400] and closed, data[:300]
+
+
+def test_http_1_0_gets_no_100_continue(server):
+    body = b'{"email": "a@example.com", "password": "whatever-pass"}'
+    raw = (b"POST /api/v1/sessions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    data, _ = exchange(server, raw)
+    assert statuses(data) == [401], data[:300]
+
+
+def test_empty_lines_before_a_request_line_are_ignored(server):
+    data, _ = exchange(server, b"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert statuses(data) == [200], data[:300]
+    # After a request on the same connection, as some clients send after a POST body.
+    data, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n"
+                               b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b"400" not in data, data[:400]
+
+
 def test_absolute_form_target_is_served(server):
     data, _ = exchange(server, b"GET http://example.com/healthz HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
     assert statuses(data) == [200], data[:200]
@@ -89,7 +114,8 @@ def test_bad_chunk_size_gets_400_before_close(server):
 def test_bare_line_feeds_in_chunk_framing_get_400_at_once(server):
     # The parser waits for a CRLF that never comes: without the check the connection sat until
     # the 30 s body timeout and closed without an answer.
-    for body in (b"2\n{}\n0\n\n", b"2\r\n{}\n0\r\n\r\n", b"2\r\n{}\r\n0\r\nX-T: 1\n\n"):
+    for body in (b"2\n{}\n0\n\n", b"2\r\n{}\n0\r\n\r\n", b"2\r\n{}\r\n0\r\nX-T: 1\n\n",
+                 b"2\r\n{}\r\n0\n\n"):
         raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                b"Transfer-Encoding: chunked\r\n\r\n" + body)
         started = time.time()

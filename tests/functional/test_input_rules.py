@@ -204,6 +204,16 @@ def test_a_new_show_cannot_start_in_the_past(server, admin):
     assert admin.post("/api/v1/shows", show_body(movie, screen, in_future(600))).status_code == 201
 
 
+def test_a_new_show_starts_within_ten_years(server, admin):
+    # A year-9999 start gave an ends_at in year 10000, which RFC 3339 cannot write.
+    movie = make_movie(admin)
+    screen = make_theater(admin)["screens"][0]["id"]
+    for starts in ["9999-12-31T23:59:59Z", in_future(86400 * 366 * 11)]:
+        body = assert_problem(admin.post("/api/v1/shows", show_body(movie, screen, starts)), 422)
+        assert fields(body) == {"starts_at"}
+    assert admin.post("/api/v1/shows", show_body(movie, screen, in_future(86400 * 365 * 9))).status_code == 201
+
+
 # ---- time zones ----
 
 def test_theaters_have_a_time_zone(server, admin):

@@ -153,6 +153,9 @@ TEST(Headers, BareLineFeedsInChunkFramingAreFound) {
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("0\r\nX-Trailer: 1\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("00\r\nX-Trailer: 1\r\n\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n0\r\nX-Trailer: 1\n\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n0\n\n"));  // after a data chunk
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n10\n"));
   EXPECT_FALSE(http::bare_lf_in_chunk_framing("0\r\nX-Trailer: 1\r\n\r"));
   // Elsewhere only the first line ending counts: later bytes are the next chunk's data.
   EXPECT_FALSE(http::bare_lf_in_chunk_framing("2\r\n\n\n"));
