@@ -695,6 +695,15 @@ struct Server::Impl {
       Request req = to_request(msg, peer, w);
       std::size_t route_idx = 0;
       Response res = co_await dispatch(req, route_idx);
+      if (res.status == 101 && req.websocket_upgrade && buffer.size() > 0) {
+        // Bytes after the upgrade request, before our answer: the client did not wait for the
+        // handshake (RFC 6455 4.1). They would be lost in the hand-over to the WebSocket, so
+        // the upgrade is refused rather than silently dropping them.
+        co_await reject(stream, buffer, w,
+                        Error::bad_request("data was sent before the WebSocket handshake's answer"),
+                        peer);
+        break;
+      }
       if (res.status == 101 && req.websocket_upgrade) {
         metrics.request(route_idx, 101, std::chrono::steady_clock::now() - start);
         access_log(req, 101, std::chrono::steady_clock::now() - start, 0);

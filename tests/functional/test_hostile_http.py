@@ -186,6 +186,19 @@ def ws_handshake(key, version=b"13"):
             b"Sec-WebSocket-Version: " + version + b"\r\nSec-WebSocket-Key: " + key + b"\r\nX-Request-Id: ws-check-1\r\n\r\n")
 
 
+def test_frames_sent_before_the_handshake_answer_are_refused_not_dropped(server, admin):
+    from conftest import make_show
+    show = make_show(admin)
+    close_frame = bytes([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2])  # masked close 1000
+    raw = ws_handshake(b"dGhlIHNhbXBsZSBub25jZQ==").replace(b"/shows/1/", f"/shows/{show['id']}/".encode())
+    data, closed = exchange(server, raw + close_frame)
+    assert statuses(data) == [400] and closed, data[:300]
+    assert b"application/problem+json" in data
+    # Without the early frame the same handshake is accepted.
+    data, _ = exchange(server, raw, timeout=1)
+    assert statuses(data) == [101], data[:300]
+
+
 def test_websocket_handshake_errors_are_problems(server, admin):
     from conftest import make_show
     show = make_show(admin)
