@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A fan-out beside an on-sale on one embedded instance: N WebSockets on one show take 20 changes
 # one second apart while boxoffice-load books 2-seat bookings at a fixed rate on 4 other shows.
-# Shows what a fan-out does to request latency (and BOXOFFICE_LIVE_THREADS's effect: run it with
-# BOXOFFICE_LIVE_THREADS=0 to keep sockets on the I/O threads).
+# Shows what a fan-out does to request latency, and BOXOFFICE_LIVE_THREADS's effect: run it with
+# BOXOFFICE_LIVE_THREADS=1 to move the sockets to a thread of their own (the default, 0, keeps
+# them on the I/O threads).
 # Usage: bench/fanout_onsale.sh [sockets] [bookings/s]   (defaults 15000 and 300)
 source "$(dirname "$0")/common.sh"
 N="${1:-15000}"
@@ -10,7 +11,7 @@ RATE="${2:-300}"
 ulimit -n 20000
 start_server --threads 2 --hold-ttl 30s --max-connections 19000 --max-connections-per-client 19000
 echo "## on-sale at $RATE bookings/s, then $N sockets and 20 changes beside it" \
-  "(BOXOFFICE_LIVE_THREADS=${BOXOFFICE_LIVE_THREADS:-1})"
+  "(BOXOFFICE_LIVE_THREADS=${BOXOFFICE_LIVE_THREADS:-0})"
 "$LOAD" onsale --port "$PORT" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
   --users 64 --shows 4 --duration 45 --seats-per-booking 2 --pick partition --rate "$RATE" \
   > "$WORK/onsale.txt" 2>&1 &

@@ -24,7 +24,12 @@ T run_sync(boost::asio::awaitable<T> task) {
   // thread pool that completes an operation (the password hasher) makes the handler visible,
   // unlocks, then signals the context's condition variable, so run() may return and a
   // per-call context be destroyed while that signal is still being sent (TSan caught it).
-  thread_local boost::asio::io_context ioc;
+  thread_local boost::asio::io_context shared;
+  // A call from inside a task that run_sync is running (no caller does that) gets a context of
+  // its own: the shared one's run() could not return while the outer task holds it.
+  std::optional<boost::asio::io_context> nested;
+  if (shared.get_executor().running_in_this_thread()) nested.emplace();
+  boost::asio::io_context& ioc = nested ? *nested : shared;
   ioc.restart();
   auto fut = boost::asio::co_spawn(ioc, as_optional(std::move(task)), boost::asio::use_future);
   ioc.run();

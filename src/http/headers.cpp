@@ -71,8 +71,9 @@ TransferCoding classify_transfer_encoding(std::string_view value) {
 }
 
 bool bare_lf_in_chunk_framing(std::string_view unparsed) {
-  // Framing lines are short; look no further than a chunk-size line and trailer can be.
-  unparsed = unparsed.substr(0, 8192);
+  // Framing lines are short; look no further than the server lets a chunk-size line and
+  // trailers be (the header limit, 16 KiB by default).
+  unparsed = unparsed.substr(0, 64 * 1024);
   // The parser leaves the CRLF that ends a chunk's data in front of the next size line.
   if (unparsed.substr(0, 2) == "\r\n") unparsed.remove_prefix(2);
   const auto bare = [&](std::size_t lf) { return lf == 0 || unparsed[lf - 1] != '\r'; };
@@ -81,9 +82,11 @@ bool bare_lf_in_chunk_framing(std::string_view unparsed) {
   if (bare(lf)) return true;
   // After the last chunk ("0") everything up to the end is trailer fields, framing too: the
   // parser waits for their blank line.
+  // (Beast allows blanks between the size and an extension: "0 ;ext".)
   const auto digits = unparsed.find_first_not_of('0');
-  const bool last_chunk = digits > 0 && digits != std::string_view::npos &&
-                          (unparsed[digits] == '\r' || unparsed[digits] == ';');
+  const auto after = unparsed.find_first_not_of(" \t", digits);
+  const bool last_chunk = digits > 0 && after != std::string_view::npos &&
+                          (unparsed[after] == '\r' || unparsed[after] == ';');
   if (!last_chunk) return false;
   for (auto i = unparsed.find('\n', lf + 1); i != std::string_view::npos;
        i = unparsed.find('\n', i + 1))

@@ -576,11 +576,15 @@ struct Server::Impl {
     // A new connection gets the header timeout for its first byte, not the keep-alive idle
     // timeout: opening silent connections must not hold slots for a minute.
     bool first = true;
+    // Empty lines skipped since the last request: they count as the start of a request (the
+    // header timeout applies), and past four the parser answers 400, so line ends alone
+    // neither hold a connection nor keep it alive.
+    std::size_t empty_lines = 0;
     for (;;) {
       conn.idle = true;
       if (stopping) break;
       if (buffer.size() == 0) {
-        stream.expires_after(first ? opt.header_timeout : opt.idle_timeout);
+        stream.expires_after(first || empty_lines > 0 ? opt.header_timeout : opt.idle_timeout);
         first = false;
         // Small first read: most requests fit, the parser grows the buffer for the rest, and
         // thousands of idle connections do not each pin a large buffer.
@@ -594,9 +598,11 @@ struct Server::Impl {
         const std::string_view pending(static_cast<const char*>(buffer.data().data()),
                                        buffer.data().size());
         std::size_t skip = 0;
-        while (skip < 8 && skip + 1 < pending.size() && pending[skip] == '\r' &&
-               pending[skip + 1] == '\n')
+        while (empty_lines < 4 && skip + 1 < pending.size() && pending[skip] == '\r' &&
+               pending[skip + 1] == '\n') {
           skip += 2;
+          ++empty_lines;
+        }
         buffer.consume(skip);
         if (skip > 0 && buffer.size() == 0) continue;
       }
@@ -625,6 +631,7 @@ struct Server::Impl {
         }
         break;
       }
+      empty_lines = 0;
       const auto start = std::chrono::steady_clock::now();
       if (auto bad = framing_error(parser.get())) {
         co_await reject(stream, buffer, w, std::move(*bad), peer);

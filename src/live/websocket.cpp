@@ -125,6 +125,12 @@ class LiveSession final : public Subscriber, public std::enable_shared_from_this
       co_return false;
     }
     subscription_ = api.hub.subscribe(show_id, shared_from_this());
+    // A shutdown that began while this socket was opening has already sent its 1001s
+    // (LiveHub::close_all); without this the socket would hold the drain until its timeout.
+    if (api.draining.load()) {
+      co_await close_with(websocket::close_code::going_away);
+      co_return false;
+    }
     ws_.text(true);
     co_return co_await send_snapshot(show_id, api);
   }

@@ -94,7 +94,19 @@ def test_empty_lines_before_a_request_line_are_ignored(server):
     # After a request on the same connection, as some clients send after a POST body.
     data, _ = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n"
                                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b"400" not in data, data[:400]
+    assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b" 400 " not in data, data[:400]
+    # Line ends alone, one at a time, do not keep a connection: the fifth goes to the parser.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+        for _ in range(5):
+            c.sendall(b"\r\n")
+            time.sleep(0.05)
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert statuses(data) == [400], data[:300]
 
 
 def test_absolute_form_target_is_served(server):
@@ -139,22 +151,25 @@ def test_an_endless_chunk_extension_is_cut_off(server):
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
             c.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Transfer-Encoding: chunked\r\n\r\n" + head)
-            sent, data = 0, b""
+            sent, data, refused = 0, b"", False
             try:
                 while sent < 256 * 1024 * 1024:
                     c.sendall(b"a" * 65536)
                     sent += 65536
-            except OSError:
-                pass  # refused and closed: what should happen
+            except (ConnectionResetError, BrokenPipeError):
+                refused = True  # refused and closed: what should happen
             try:
                 while True:
                     chunk = c.recv(65536)
                     if not chunk:
+                        refused = True
                         break
                     data += chunk
-            except OSError:
-                pass
+            except ConnectionResetError:
+                refused = True
             assert sent < 64 * 1024 * 1024, f"the server took {sent >> 20} MiB of framing"
+            # A server that merely stopped reading would leave the socket open: a timeout here.
+            assert refused, "the connection was neither answered nor closed"
             assert statuses(data) in ([400], []), data[:300]
     assert rss_kib() - before < 64 * 1024
 
@@ -166,6 +181,19 @@ def test_line_feeds_inside_chunk_data_are_data(server):
     raw = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks)
     data, _ = exchange(server, raw)
+    assert statuses(data) == [401], data[:300]
+    # Byte by byte, so the server parses after every byte and checks what is left each time.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(raw)):
+            c.sendall(raw[i:i + 1])
+            time.sleep(0.002)
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
     assert statuses(data) == [401], data[:300]
 
 

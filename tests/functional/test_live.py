@@ -149,8 +149,9 @@ def test_slow_reader_is_disconnected_while_others_keep_receiving(live):
     slow.close()
 
 
-def test_clients_get_1001_on_shutdown():
-    s = Server().start()
+@pytest.mark.parametrize("live_threads", ["0", "1"])
+def test_clients_get_1001_on_shutdown(live_threads):
+    s = Server(env={"BOXOFFICE_LIVE_THREADS": live_threads}).start()
     try:
         show = make_show(login_admin(s.url))
         ws = websocket.create_connection(ws_url(s, show["id"]), timeout=5)

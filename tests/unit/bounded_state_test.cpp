@@ -154,6 +154,9 @@ TEST(Headers, BareLineFeedsInChunkFramingAreFound) {
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("00\r\nX-Trailer: 1\r\n\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n0\r\nX-Trailer: 1\n\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n0\n\n"));  // after a data chunk
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("0 ;x\r\nX-T: 1\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("0\t\r\nX-T: 1\n"));
+  EXPECT_TRUE(http::bare_lf_in_chunk_framing("0\r\nX-Long: " + std::string(10000, 'a') + "\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n\n"));
   EXPECT_TRUE(http::bare_lf_in_chunk_framing("\r\n10\n"));
   EXPECT_FALSE(http::bare_lf_in_chunk_framing("0\r\nX-Trailer: 1\r\n\r"));
