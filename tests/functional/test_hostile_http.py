@@ -27,6 +27,20 @@ def exchange(server, raw, timeout=3):
         return data, False
 
 
+def trickle(server, pieces, delay):
+    """Sends each piece in a segment of its own, `delay` seconds apart, then reads until the
+    server closes; returns everything read."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in pieces:
+            c.sendall(piece)
+            time.sleep(delay)
+        data = b""
+        while chunk := c.recv(65536):
+            data += chunk
+        return data
+
+
 def statuses(data):
     return [int(line.split(b" ")[1]) for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.")]
 
@@ -96,17 +110,7 @@ def test_empty_lines_before_a_request_line_are_ignored(server):
                                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b" 400 " not in data, data[:400]
     # Line ends alone, one at a time, do not keep a connection: the fifth goes to the parser.
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
-        for _ in range(5):
-            c.sendall(b"\r\n")
-            time.sleep(0.05)
-        data = b""
-        while True:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    assert statuses(data) == [400], data[:300]
+    assert statuses(trickle(server, [b"\r\n"] * 5, 0.05)) == [400]
 
 
 def test_absolute_form_target_is_served(server):
@@ -183,17 +187,7 @@ def test_line_feeds_inside_chunk_data_are_data(server):
     data, _ = exchange(server, raw)
     assert statuses(data) == [401], data[:300]
     # Byte by byte, so the server parses after every byte and checks what is left each time.
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as c:
-        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for i in range(len(raw)):
-            c.sendall(raw[i:i + 1])
-            time.sleep(0.002)
-        data = b""
-        while True:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = trickle(server, [raw[i:i + 1] for i in range(len(raw))], 0.002)
     assert statuses(data) == [401], data[:300]
 
 
