@@ -129,12 +129,11 @@ struct Server::Impl {
   std::mutex per_client_mutex;
   std::unordered_map<std::string, int> per_client;
 
-  // False when the address already has its share of connections (`carried`: a slot the caller
-  // already holds passes on to a new owner, so the cap does not apply).
-  bool take_client_slot(const std::string& peer, bool carried = false) {
+  // False when the address already has its share of connections.
+  bool take_client_slot(const std::string& peer) {
     std::lock_guard lock(per_client_mutex);
     int& n = per_client[peer];
-    if (!carried && n >= opt.max_connections_per_client) {
+    if (n >= opt.max_connections_per_client) {
       if (n == 0) per_client.erase(peer);
       return false;
     }
@@ -559,8 +558,11 @@ struct Server::Impl {
       Worker& w;
       Connection* c;
       const std::string& slot;
+      // Set when the connection becomes a live WebSocket: its counts go with it.
+      bool handed_over = false;
       ~Guard() {
         w.connections.erase(c);
+        if (handed_over) return;
         s.connections.fetch_sub(1, std::memory_order_relaxed);
         if (!slot.empty()) s.release_client_slot(slot);
         s.metrics.connection_closed();
@@ -718,11 +720,10 @@ struct Server::Impl {
         // The live session runs in its own coroutine so this connection's frame (parser, buffers,
         // request) is freed: thousands of idle watchers must stay cheap. It counts as a
         // connection until it ends; the hub, not the idle sweep, closes it on shutdown (1001).
-        // Its address's slot too: this connection's slot (released when this frame ends) carries
-        // over, so live sockets count against the per-address cap as long as they are open.
-        connections.fetch_add(1, std::memory_order_relaxed);
-        if (!slot.empty()) take_client_slot(slot, true);
-        metrics.connection_opened();
+        // Its address's slot too: this connection's counts (connection, address slot) pass to
+        // the live session rather than being released here and taken again, which left a moment
+        // in which a socket counted twice and a client's next connection was refused.
+        guard.handed_over = true;
         beast::tcp_stream live_stream = to_live_thread(std::move(stream));
         const auto live_executor = live_stream.get_executor();
         asio::co_spawn(live_executor,
