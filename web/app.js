@@ -72,15 +72,21 @@ async function moviesPage() {
       })));
   }
 
+  // A day or theater picked while an earlier list is still loading starts a new render; only the
+  // latest may fill the list, or a slow earlier answer would replace it with the wrong day's.
+  let latest = 0;
   async function render() {
-    dayButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.day === chosen)));
+    const mine = ++latest;
+    const day = chosen;
+    dayButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.day === day)));
     list.setAttribute('aria-busy', 'true');
     const filter = theater.value ? `&theater_id=${theater.value}` : '';
     const now = Date.now();
     const upcoming = (await api('GET', `/shows?limit=200${filter}`)).items.filter((s) => new Date(s.starts_at) > now);
-    const shows = chosen
-      ? (await api('GET', `/shows?limit=200&date=${chosen}${filter}`)).items.filter((s) => new Date(s.starts_at) > now)
+    const shows = day
+      ? (await api('GET', `/shows?limit=200&date=${day}${filter}`)).items.filter((s) => new Date(s.starts_at) > now)
       : upcoming;
+    if (mine !== latest) return;
     shows.sort((a, b) => a.starts_at.localeCompare(b.starts_at) || a.id - b.id);
     const cards = movies.items.map((m) => {
       const mine = shows.filter((s) => s.movie_id === m.id);

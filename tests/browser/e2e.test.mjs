@@ -389,6 +389,28 @@ test('defect 6: showtimes are listed in time order', async () => {
   await ctx.close();
 });
 
+test('defect 12: a day picked while the first list loads is not replaced by the slower first answer', async () => {
+  const { movie } = await freshShow({ startsAt: new Date(Date.now() + 3 * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  // The list opens on today; today's answer comes late, after "All dates" has been picked.
+  let delayed = 0;
+  await page.route(/\/api\/v1\/shows\?.*date=/, async (route) => {
+    delayed += 1;
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await page.goto(`${base}/#/`);
+  await page.click('.chip[data-day=""]');
+  const links = page.locator(`article[aria-label="${movie.title}"] .showtimes a`);
+  await links.first().waitFor();
+  await page.waitForTimeout(2500);  // past the delayed answer
+  assert.equal(delayed, 1);
+  assert.equal(await page.getAttribute('.chip[data-day=""]', 'aria-pressed'), 'true');
+  assert.ok(await links.count() >= 1, 'the all-dates list was replaced by the slower answer for today');
+  await ctx.close();
+});
+
 test('defect 7: show times are in the theater\'s zone and the date filter is the theater\'s day', async () => {
   // 03:30 UTC three days ahead is the evening before in Los Angeles and midday in Tokyo.
   const d = new Date(Date.now() + 3 * 86400000);
