@@ -1,12 +1,16 @@
 #pragma once
 // The one bounded concurrent map of the server: split into shards by key hash (each with its
 // own mutex, so threads rarely contend), each shard a least-recently-used list bounded by entry
-// count and, when a weigher is given, by bytes. Inserting beyond a bound evicts the least
-// recently used entries of that shard; nothing is ever cleared wholesale. Time-based expiry is
-// the value's business: callers check it on access and sweep with erase_if.
+// count and, when a weigher is given, by bytes. Inserting beyond the entry bound evicts the
+// least recently used entries of that shard; beyond the byte bound, the least recently used
+// entries of the whole map (see evict_for_bytes). Nothing is ever cleared wholesale. Time-based
+// expiry is the value's business: callers check it on access and sweep with erase_if.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -33,8 +37,10 @@ class ShardedLru {
   // per shard (max_entries / kShards each). Bytes are bounded over all shards together: with
   // large values (a 20,000-seat hall is megabytes) a per-shard share fits only a few, and two
   // hot keys that hash to one shard would evict each other on every use while the other shards
-  // sit empty. An insert evicts from its own shard's cold end while the total is over, so the
-  // total exceeds max_bytes by at most one value per shard (each shard keeps its newest entry).
+  // sit empty. Over the byte bound, an insert evicts the coldest entries of the whole map, one
+  // shard lock at a time (each shard publishes when its cold end was last used): evicting
+  // from the inserting shard only threw out hot entries while cold ones elsewhere stayed until
+  // they expired. The total exceeds max_bytes by at most the value just inserted.
   explicit ShardedLru(std::size_t max_entries, std::size_t max_bytes = 0, Weigh weigh = {})
       : max_entries_(max_entries ? max_entries / kShards + 1 : 0),
         max_bytes_(max_bytes),
@@ -47,7 +53,7 @@ class ShardedLru {
     std::lock_guard lock(s.mutex);
     auto it = s.index.find(key);
     if (it == s.index.end()) return fn(static_cast<Value*>(nullptr));
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    touch(s, it->second);
     return fn(&it->second->second);
   }
 
@@ -56,24 +62,30 @@ class ShardedLru {
   template <class Make, class Fn>
   auto upsert(const Key& key, Make make, Fn fn) {
     Shard& s = shard(key);
-    std::lock_guard lock(s.mutex);
+    std::unique_lock lock(s.mutex);
     auto it = s.index.find(key);
     if (it == s.index.end()) {
-      s.lru.emplace_front(key, make());
+      s.lru.push_front(Node{key, make(), 0});
       it = s.index.emplace(key, s.lru.begin()).first;
+      touch(s, s.lru.begin());
     } else {
-      s.lru.splice(s.lru.begin(), s.lru, it->second);
+      touch(s, it->second);
       unweigh(s, it->second->second);
     }
     Value& v = it->second->second;
+    const std::uint64_t mine = it->second->used;
     if constexpr (std::is_void_v<decltype(fn(v))>) {
       fn(v);
       add_weight(s, v);
       trim(s);
+      lock.unlock();
+      evict_for_bytes(mine);
     } else {
       auto r = fn(v);
       add_weight(s, v);
       trim(s);
+      lock.unlock();
+      evict_for_bytes(mine);
       return r;
     }
   }
@@ -115,6 +127,7 @@ class ShardedLru {
           ++it;
         }
       }
+      publish_cold_end(s);
     }
     return n;
   }
@@ -124,7 +137,7 @@ class ShardedLru {
   void for_each(Fn fn) {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mutex);
-      for (auto& [k, v] : s.lru) fn(k, v);
+      for (auto& n : s.lru) fn(n.first, n.second);
     }
   }
 
@@ -147,12 +160,38 @@ class ShardedLru {
   }
 
  private:
+  static constexpr std::uint64_t kEmpty = std::numeric_limits<std::uint64_t>::max();
+
+  struct Node {
+    Key first;
+    Value second;
+    std::uint64_t used;  // steady-clock nanoseconds of the last use
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::list<std::pair<Key, Value>> lru;  // most recently used first
-    std::unordered_map<Key, typename std::list<std::pair<Key, Value>>::iterator, Hash> index;
+    std::list<Node> lru;  // most recently used first
+    std::unordered_map<Key, typename std::list<Node>::iterator, Hash> index;
     std::size_t bytes = 0;
+    // When the cold end was last used (kEmpty: no entry), read without the lock to pick the
+    // shard that holds the map's coldest entry.
+    std::atomic<std::uint64_t> cold_end{kEmpty};
   };
+
+  static std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1));
+  }
+
+  void publish_cold_end(Shard& s) {
+    s.cold_end.store(s.lru.empty() ? kEmpty : s.lru.back().used, std::memory_order_relaxed);
+  }
+
+  // Makes `it` the shard's most recently used entry.
+  void touch(Shard& s, typename std::list<Node>::iterator it) {
+    it->used = now_ns();
+    s.lru.splice(s.lru.begin(), s.lru, it);
+    publish_cold_end(s);
+  }
 
   Shard& shard(const Key& key) { return shards_[Hash{}(key) % kShards]; }
 
@@ -173,18 +212,50 @@ class ShardedLru {
     unweigh(s, it->second->second);
     s.lru.erase(it->second);
     s.index.erase(it);
+    publish_cold_end(s);
     return true;
   }
 
-  // Evicts from the cold end; the entry just used sits at the front and is never evicted.
+  void pop_cold_end(Shard& s) {
+    auto& victim = s.lru.back();
+    unweigh(s, victim.second);
+    s.index.erase(victim.first);
+    s.lru.pop_back();
+    publish_cold_end(s);
+  }
+
+  // The entry bound, per shard: evicts from this shard's cold end; the entry just used sits at
+  // the front and is never evicted.
   void trim(Shard& s) {
-    while (s.lru.size() > 1 &&
-           ((max_entries_ && s.lru.size() > max_entries_) ||
-            (max_bytes_ && total_bytes_.load(std::memory_order_relaxed) > max_bytes_))) {
-      auto& victim = s.lru.back();
-      unweigh(s, victim.second);
-      s.index.erase(victim.first);
-      s.lru.pop_back();
+    while (s.lru.size() > 1 && max_entries_ && s.lru.size() > max_entries_) pop_cold_end(s);
+  }
+
+  // The byte bound, over the whole map: while over it, evicts the coldest entry of the shard
+  // whose cold end is the oldest, holding one shard's lock at a time (the caller holds none).
+  // `keep` is the use time of the entry just inserted: never evicted, so a value larger than
+  // the bound still serves the request that made it. Ends: each round evicts an entry or moves
+  // a shard's published cold end past `keep`, and a round with none older than `keep` stops.
+  void evict_for_bytes(std::uint64_t keep) {
+    if (!max_bytes_) return;
+    while (total_bytes_.load(std::memory_order_relaxed) > max_bytes_) {
+      Shard* coldest = nullptr;
+      std::uint64_t oldest = kEmpty;
+      for (Shard& s : shards_) {
+        const std::uint64_t t = s.cold_end.load(std::memory_order_relaxed);
+        if (t < oldest) {
+          oldest = t;
+          coldest = &s;
+        }
+      }
+      if (!coldest || oldest >= keep) return;
+      std::lock_guard lock(coldest->mutex);
+      // Another thread may have used or evicted it since: then this shard's cold end is
+      // published again (it only gets newer) and the next round looks elsewhere.
+      if (coldest->lru.empty() || coldest->lru.back().used >= keep) {
+        publish_cold_end(*coldest);
+        continue;
+      }
+      if (total_bytes_.load(std::memory_order_relaxed) > max_bytes_) pop_cold_end(*coldest);
     }
   }
 

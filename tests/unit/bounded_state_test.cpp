@@ -2,6 +2,9 @@
 // and the pure header and UTF-8 checks of the HTTP edge.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -62,6 +65,42 @@ TEST(ShardedLru, TheByteBoundIsSharedByAllShards) {
   for (int i = 100; i < 1000; ++i) lru.put(i, std::string(1000, 'x'));
   EXPECT_LE(lru.bytes(), 10 * 1000u + kShards * 1000u);
   EXPECT_FALSE(lru.with(7, [](std::string* v) { return v != nullptr; }));
+}
+
+TEST(ShardedLru, OverTheByteBoundTheColdestEntriesOfAnyShardGo) {
+  // Room for 6 values. Five cold entries in five shards, then five hot keys that share one
+  // shard, used round and round as an on-sale's halls are: the cold entries must make room.
+  // Evicting only from the inserting shard threw the hot keys out in turn (every use a miss,
+  // each a 20,000-seat hall rebuilt) until the cold ones expired.
+  StringLru lru(0, 6 * 1000);
+  for (int k = 1; k <= 5; ++k) lru.put(k, std::string(1000, 'c'));
+  const std::vector<int> hot{7, 7 + int(kShards), 7 + 2 * int(kShards), 7 + 3 * int(kShards),
+                             7 + 4 * int(kShards)};
+  int misses_after_first_round = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (int k : hot) {
+      if (!lru.with(k, [](std::string* v) { return v != nullptr; })) {
+        if (round > 0) ++misses_after_first_round;
+        lru.put(k, std::string(1000, 'h'));
+      }
+    }
+  }
+  EXPECT_EQ(misses_after_first_round, 0);
+  int cold_left = 0;
+  for (int k = 1; k <= 5; ++k) cold_left += lru.with(k, [](std::string* v) { return v != nullptr; });
+  EXPECT_LE(cold_left, 1);
+  EXPECT_LE(lru.bytes(), 6 * 1000u);
+}
+
+TEST(ShardedLru, AValueOverTheWholeBoundStillServesItsRequest) {
+  StringLru lru(0, 1000);
+  lru.put(1, std::string(500, 'a'));
+  lru.put(2, std::string(5000, 'b'));  // alone over the bound: kept, the older one goes
+  EXPECT_TRUE(lru.with(2, [](std::string* v) { return v != nullptr; }));
+  EXPECT_FALSE(lru.with(1, [](std::string* v) { return v != nullptr; }));
+  lru.put(3, std::string(10, 'c'));  // the big one is now the coldest
+  EXPECT_FALSE(lru.with(2, [](std::string* v) { return v != nullptr; }));
+  EXPECT_TRUE(lru.with(3, [](std::string* v) { return v != nullptr; }));
 }
 
 TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
