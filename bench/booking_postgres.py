@@ -49,11 +49,12 @@ DB = "boxoffice_bench"
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def onsale_cmd(ports, users, shows, secs, rate=0, procs=1, sources=None):
+def onsale_cmd(ports, users, shows, secs, rate=0, procs=1, sources=None, timeseries=None, server_pids=()):
     """The on-sale every booking benchmark runs: boxoffice-load's users, round robin over the
     instances, each booking 2 seats no other user asks for (--pick partition), flat out or at
     `rate` bookings/s in all; `sources` spreads the users over client addresses as real buyers
-    are (each address is its own rate-limit key)."""
+    are (each address is its own rate-limit key). `timeseries`: a CSV of one line per second
+    (with the RSS of each of `server_pids`) for bench/plot.sh."""
     cmd = [os.path.join(BUILD, "boxoffice-load"), "onsale", "--admin-email", ADMIN_EMAIL,
            "--admin-password", ADMIN_PASSWORD, "--users", str(users), "--procs", str(procs),
            "--shows", str(shows), "--duration", str(secs), "--seats-per-booking", "2", "--pick", "partition"]
@@ -63,7 +64,20 @@ def onsale_cmd(ports, users, shows, secs, rate=0, procs=1, sources=None):
         cmd += ["--rate", str(rate)]
     if sources:
         cmd += ["--source-addrs", sources]
+    if timeseries:
+        cmd += ["--timeseries", timeseries]
+    for pid in server_pids:
+        cmd += ["--server-pid", str(pid)]
     return cmd
+
+
+def plot(csv, name, title):
+    """bench/plot.sh of a --timeseries CSV into docs/bench/NAME.svg (BENCH_PLOTS_DIR overrides)."""
+    plots = os.environ.get("BENCH_PLOTS_DIR", os.path.join(ROOT, "docs", "bench"))
+    os.makedirs(plots, exist_ok=True)
+    out = os.path.join(plots, f"{name}.svg")
+    subprocess.run(["bash", os.path.join(ROOT, "bench", "plot.sh"), csv, out, title], check=True)
+    print(f"## plot: {out}", flush=True)
 
 
 def onsale_figures(out):

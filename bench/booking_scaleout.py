@@ -44,6 +44,7 @@ class ScaleOutBench(bp.Bench):
         self.redis = None
         self.nginx = None
         self.servers = []  # (process, port)
+        self.timeseries = None  # the on-sale's --timeseries CSV, when its run is plotted
 
     def start_cluster(self):
         super().start_cluster()
@@ -88,15 +89,18 @@ class ScaleOutBench(bp.Bench):
         its users spread over 32 client addresses as real buyers are (the rate limit keys on the
         address, and the keys spread over the cluster's masters). Through nginx: every user from
         an address of its own, as nginx allows one address 100 requests/s."""
+        series = dict(timeseries=self.timeseries, server_pids=[p.pid for p, _ in self.servers])
         if VIA_NGINX:
             last = ipaddress.IPv4Address("127.0.0.1") + bp.USERS
             return bp.onsale_cmd([self.nginx.port], bp.USERS, 24 * INSTANCES, secs, rate, procs=INSTANCES,
-                                 sources=f"127.0.0.2-{last}")
+                                 sources=f"127.0.0.2-{last}", **series)
         return bp.onsale_cmd([port for _, port in self.servers], bp.USERS, 24 * INSTANCES, secs, rate,
-                             procs=INSTANCES, sources="127.0.0.2-127.0.0.33")
+                             procs=INSTANCES, sources="127.0.0.2-127.0.0.33", **series)
 
-    def loadgens(self, label, rate=0, secs=None):
-        """The on-sale over every instance at once, with the Redis round trips per booking."""
+    def loadgens(self, label, rate=0, secs=None, plot=None):
+        """The on-sale over every instance at once, with the Redis round trips per booking;
+        `plot`: the name of the SVG (docs/bench/) of its requests, tickets, p99 and RSS over time."""
+        self.timeseries = os.path.join(self.work, f"{plot}.csv") if plot else None
         rt_before = self.round_trips()
         r = self.loadgen(f"on {INSTANCES} instances {label}", rate, secs)
         r["redis_round_trips_per_booking"] = (self.round_trips() - rt_before) / max(r["bookings"], 1)
@@ -106,6 +110,9 @@ class ScaleOutBench(bp.Bench):
         if r["db_bookings"] != int(r["bookings"]):
             print("  MISMATCH: the database's new bookings differ from the load tool's 201s", flush=True)
             self.mismatch = True
+        if plot:
+            via = "through nginx" if VIA_NGINX else "direct"
+            bp.plot(self.timeseries, plot, f"scale-out on-sale, {INSTANCES} instances {via}, {label}")
         return r
 
     def redis_cpu(self):
@@ -185,7 +192,8 @@ class ScaleOutBench(bp.Bench):
         self.start_servers()
         self.loadgens("warm-up, not measured", secs=5)
         cmd_before, roles_before = self.redis_cpu()
-        full = self.measured(lambda: self.loadgens("flat out"))
+        name = "onsale-scaleout-nginx" if VIA_NGINX else "onsale-scaleout"
+        full = self.measured(lambda: self.loadgens("flat out", plot=f"{name}-flat"))
         self.results["full"] = full
         cmd_after, roles_after = self.redis_cpu()
         print("## Redis during the flat-out run(s): CPU seconds of masters "
@@ -197,7 +205,8 @@ class ScaleOutBench(bp.Bench):
             print(f"  {k}: {calls} calls, {usec / 1e6:.2f} s", flush=True)
         ok = self.oversell_check("after flat out")
         rate = int(full["bookings"] / full["duration_s"] / 2)
-        self.results["half"] = self.measured(lambda: self.loadgens(f"at half rate ({rate} bookings/s)", rate=rate))
+        self.results["half"] = self.measured(lambda: self.loadgens(f"at half rate ({rate} bookings/s)", rate=rate,
+                                                                   plot=f"{name}-half"))
         ok = self.oversell_check("after half rate") and ok
         self.census()
         self.stop_servers()

@@ -15,7 +15,9 @@ per connection.
    another instance than the change: the change crosses Redis).
 3. At the same time, one `boxoffice-load onsale --pick partition` over the three instances books
    at a fixed rate (2 seats per booking, 2 shows per instance, users from 32 other client
-   addresses) for the whole run: its hold and confirm p99 are the on-sale's.
+   addresses) for the whole run: its hold and confirm p99 are the on-sale's. The sockets come
+   after 20 s of the on-sale alone: its per-second p99 then is the ceiling, measured in the same
+   run, beside the seconds with the sockets. Plot: docs/bench/live-users-SOCKETS.svg.
 4. Memory: the instances' RSS before the sockets and 2 s after the last one opened, per socket.
 """
 import os
@@ -33,6 +35,32 @@ from growth import rss_kib  # noqa: E402
 
 SOCKETS = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
 RATE = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+
+
+ALONE_S = 20  # seconds of the on-sale alone before the sockets come
+
+
+def alone_and_beside(csv, sockets_from, sockets_to):
+    """The on-sale's per-second p99 (its --timeseries) while it ran alone, the ceiling, against
+    while the sockets connected and took the changes (seconds of its run)."""
+    rows = []
+    with open(csv) as f:
+        next(f)
+        for line in f:
+            t, _, p99, errors = line.split(",")[:4]
+            rows.append((float(t), float(p99), int(errors)))
+
+    def describe(part):
+        if not part:
+            return "no seconds"
+        p99s = sorted(p for _, p, _ in part)
+        return (f"{len(part)} s, per-second p99 median {p99s[len(p99s) // 2]:.1f} ms, worst {p99s[-1]:.1f} ms, "
+                f"errors {sum(e for *_, e in part)}")
+
+    alone = [r for r in rows if r[0] < sockets_from]
+    beside = [r for r in rows if sockets_from <= r[0] <= sockets_to]
+    print(f"## on-sale alone (ceiling, same run): {describe(alone)}", flush=True)
+    print(f"## on-sale beside the sockets: {describe(beside)}", flush=True)
 
 
 class LiveUsers(so.ScaleOutBench):
@@ -62,16 +90,31 @@ class LiveUsers(so.ScaleOutBench):
         for pid in pids:
             sockets_cmd += ["--server-pid", str(pid)]
         onsale_cmd = bp.onsale_cmd([port for _, port in self.servers], 32 * so.INSTANCES, 2 * so.INSTANCES, 150,
-                                   RATE, procs=so.INSTANCES, sources="127.0.0.40-127.0.0.71")
+                                   RATE, procs=so.INSTANCES, sources="127.0.0.40-127.0.0.71",
+                                   timeseries=os.path.join(self.work, "onsale.csv"), server_pids=pids)
         onsale = subprocess.Popen(onsale_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        # Read as it comes: its progress line a second would fill the pipe and stall it.
-        onsale_lines = []
-        onsale_reader = threading.Thread(target=lambda: onsale_lines.extend(onsale.stdout))
+        # Read as it comes: its progress line a second would fill the pipe and stall it. The
+        # first "[run" line is second 0 of its time series.
+        onsale_lines, run_began = [], threading.Event()
+
+        def read_onsale():
+            for line in onsale.stdout:
+                onsale_lines.append(line)
+                if line.startswith("[run") and not run_began.is_set():
+                    run_began.set()
+                    clock["run"] = time.time() - 1
+
+        clock = {}
+        onsale_reader = threading.Thread(target=read_onsale)
         onsale_reader.start()
         bp.OURS[onsale.pid] = "loadgen"
-        time.sleep(15)  # their sign-ups (argon2id) and catalog are made before the sockets come
+        # Its sign-ups (argon2id) and catalog come first; then 20 s of the on-sale alone, the
+        # ceiling beside which its latency with the sockets is read.
+        run_began.wait(120)
+        time.sleep(ALONE_S)
         print(f"## {SOCKETS} sockets over {so.INSTANCES} instances ({procs} worker processes) while "
               f"an on-sale over them books {RATE} bookings/s in all", flush=True)
+        clock["sockets"] = time.time()
         sockets = subprocess.Popen(sockets_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         bp.OURS[sockets.pid] = "loadgen"
         lines, peak = [], {"rss": [0] * len(pids)}
@@ -86,6 +129,7 @@ class LiveUsers(so.ScaleOutBench):
             peak["rss"] = [max(a, rss_kib(p)) for a, p in zip(peak["rss"], pids)]
             time.sleep(1)
         reader.join()
+        clock["sockets_end"] = time.time()
         sockets_out = "".join(lines)
         print("  " + "\n  ".join(line.rstrip() for line in lines if not line.startswith("[")), flush=True)
         onsale.wait()
@@ -106,6 +150,11 @@ class LiveUsers(so.ScaleOutBench):
             print(f"## on-sale during it: {figures['bookings']:.0f} bookings; hold p50/p99/max {ms['hold']} ms, "
                   f"confirm {ms['confirm']} ms (150 s of booking that spans the sockets' connect storm and changes)",
                   flush=True)
+        if "run" in clock:
+            alone_and_beside(os.path.join(self.work, "onsale.csv"), clock["sockets"] - clock["run"],
+                             clock["sockets_end"] - clock["run"])
+        bp.plot(os.path.join(self.work, "onsale.csv"), f"live-users-{SOCKETS}",
+                f"on-sale beside {SOCKETS} live sockets over {so.INSTANCES} instances (sockets from about 15 s)")
         self.stop_servers()
         return 0 if ok else 1
 
