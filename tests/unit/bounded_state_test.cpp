@@ -87,7 +87,8 @@ TEST(ShardedLru, OverTheByteBoundTheColdestEntriesOfAnyShardGo) {
   }
   EXPECT_EQ(misses_after_first_round, 0);
   int cold_left = 0;
-  for (int k = 1; k <= 5; ++k) cold_left += lru.with(k, [](std::string* v) { return v != nullptr; });
+  for (int k = 1; k <= 5; ++k)
+    cold_left += lru.with(k, [](std::string* v) { return v != nullptr; });
   EXPECT_LE(cold_left, 1);
   EXPECT_LE(lru.bytes(), 6 * 1000u);
 }
