@@ -51,7 +51,7 @@ async function moviesPage() {
     el('span', { class: 'time' }, clock(s.starts_at, s.timezone)), el('span', { class: 'badge', hidden: true }));
   }
   // Shows of one movie: by day (theater-local), then by theater and hall, in start order.
-  function showtimes(shows) {
+  function showtimes(shows, day) {
     const byDay = new Map();
     for (const s of shows) {
       const key = dayKey(s.starts_at, s.timezone);
@@ -62,7 +62,7 @@ async function moviesPage() {
       m.get(place).push(s);
     }
     return [...byDay.entries()].map(([key, places]) => el('div', { class: 'day' },
-      chosen ? null : el('h3', {}, dayLabel([...places.values()][0][0].starts_at, [...places.values()][0][0].timezone)),
+      day ? null : el('h3', {}, dayLabel([...places.values()][0][0].starts_at, [...places.values()][0][0].timezone)),
       [...places.values()].map((group) => {
         const t = theaterById[group[0].theater_id];
         return el('div', { class: 'place' },
@@ -74,19 +74,27 @@ async function moviesPage() {
 
   // A day or theater picked while an earlier list is still loading starts a new render; only the
   // latest may fill the list, or a slow earlier answer would replace it with the wrong day's.
+  // A failed earlier render is as stale as a slow one: its error must not replace the list either.
   let latest = 0;
   async function render() {
-    const mine = ++latest;
+    const turn = ++latest;
     const day = chosen;
     dayButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.day === day)));
     list.setAttribute('aria-busy', 'true');
     const filter = theater.value ? `&theater_id=${theater.value}` : '';
     const now = Date.now();
-    const upcoming = (await api('GET', `/shows?limit=200${filter}`)).items.filter((s) => new Date(s.starts_at) > now);
-    const shows = day
-      ? (await api('GET', `/shows?limit=200&date=${day}${filter}`)).items.filter((s) => new Date(s.starts_at) > now)
-      : upcoming;
-    if (mine !== latest) return;
+    let upcoming;
+    let shows;
+    try {
+      upcoming = (await api('GET', `/shows?limit=200${filter}`)).items.filter((s) => new Date(s.starts_at) > now);
+      shows = day
+        ? (await api('GET', `/shows?limit=200&date=${day}${filter}`)).items.filter((s) => new Date(s.starts_at) > now)
+        : upcoming;
+    } catch (e) {
+      if (turn !== latest) return;
+      throw e;
+    }
+    if (turn !== latest) return;
     shows.sort((a, b) => a.starts_at.localeCompare(b.starts_at) || a.id - b.id);
     const cards = movies.items.map((m) => {
       const mine = shows.filter((s) => s.movie_id === m.id);
@@ -95,11 +103,11 @@ async function moviesPage() {
         el('h2', {}, m.title),
         el('p', { class: 'muted' }, `${m.duration_minutes} min · ${m.rating}${m.genres.length ? ' · ' + m.genres.join(', ') : ''}`),
         m.description ? el('p', {}, m.description) : null,
-        showtimes(mine));
+        showtimes(mine, day));
     }).filter(Boolean);
     if (!cards.length) {
-      const next = upcoming.find((s) => !chosen || dayKey(s.starts_at, s.timezone) > chosen);
-      const line = el('p', { class: 'card empty' }, chosen ? `No shows on ${longDay(chosen)}.` : 'No upcoming shows.');
+      const next = upcoming.find((s) => !day || dayKey(s.starts_at, s.timezone) > day);
+      const line = el('p', { class: 'card empty' }, day ? `No shows on ${longDay(day)}.` : 'No upcoming shows.');
       if (next) {
         const key = dayKey(next.starts_at, next.timezone);
         line.append(' Next on ', days.includes(key)
