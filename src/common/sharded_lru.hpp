@@ -40,7 +40,8 @@ class ShardedLru {
   // sit empty. Over the byte bound, an insert evicts the coldest entries of the whole map, one
   // shard lock at a time (each shard publishes when its cold end was last used): evicting
   // from the inserting shard only threw out hot entries while cold ones elsewhere stayed until
-  // they expired. The total exceeds max_bytes by at most the value just inserted.
+  // they expired. The entry just inserted is never evicted by its own insert, so the total
+  // exceeds max_bytes by at most the values being inserted at that moment (one per thread).
   explicit ShardedLru(std::size_t max_entries, std::size_t max_bytes = 0, Weigh weigh = {})
       : max_entries_(max_entries ? max_entries / kShards + 1 : 0),
         max_bytes_(max_bytes),
@@ -73,19 +74,32 @@ class ShardedLru {
       unweigh(s, it->second->second);
     }
     Value& v = it->second->second;
-    const std::uint64_t mine = it->second->used;
+    // The weight goes back even if fn throws: an entry counted at zero would later be
+    // subtracted from the total in full.
     if constexpr (std::is_void_v<decltype(fn(v))>) {
-      fn(v);
+      try {
+        fn(v);
+      } catch (...) {
+        add_weight(s, v);
+        throw;
+      }
       add_weight(s, v);
       trim(s);
       lock.unlock();
-      evict_for_bytes(mine);
+      evict_for_bytes(key);
     } else {
-      auto r = fn(v);
+      auto r = [&] {
+        try {
+          return fn(v);
+        } catch (...) {
+          add_weight(s, v);
+          throw;
+        }
+      }();
       add_weight(s, v);
       trim(s);
       lock.unlock();
-      evict_for_bytes(mine);
+      evict_for_bytes(key);
       return r;
     }
   }
@@ -150,6 +164,10 @@ class ShardedLru {
     return n;
   }
 
+  // The running total the byte bound is checked against; equals bytes() when no call is in
+  // progress.
+  std::size_t counted_bytes() const { return total_bytes_.load(std::memory_order_relaxed); }
+
   std::size_t bytes() const {
     std::size_t n = 0;
     for (const Shard& s : shards_) {
@@ -167,7 +185,8 @@ class ShardedLru {
     Value second;
     std::uint64_t used;  // steady-clock nanoseconds of the last use
   };
-  struct Shard {
+  // A cache line each: the cold-end stores of one shard must not slow the next one's mutex.
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
     std::list<Node> lru;  // most recently used first
     std::unordered_map<Key, typename std::list<Node>::iterator, Hash> index;
@@ -186,11 +205,13 @@ class ShardedLru {
     s.cold_end.store(s.lru.empty() ? kEmpty : s.lru.back().used, std::memory_order_relaxed);
   }
 
-  // Makes `it` the shard's most recently used entry.
+  // Makes `it` the shard's most recently used entry. The cold end changes only when `it` was
+  // it, so a hit elsewhere in the list writes nothing shared.
   void touch(Shard& s, typename std::list<Node>::iterator it) {
+    const bool was_cold_end = std::next(it) == s.lru.end();
     it->used = now_ns();
     s.lru.splice(s.lru.begin(), s.lru, it);
-    publish_cold_end(s);
+    if (was_cold_end) publish_cold_end(s);
   }
 
   Shard& shard(const Key& key) { return shards_[Hash{}(key) % kShards]; }
@@ -230,32 +251,42 @@ class ShardedLru {
     while (s.lru.size() > 1 && max_entries_ && s.lru.size() > max_entries_) pop_cold_end(s);
   }
 
-  // The byte bound, over the whole map: while over it, evicts the coldest entry of the shard
-  // whose cold end is the oldest, holding one shard's lock at a time (the caller holds none).
-  // `keep` is the use time of the entry just inserted: never evicted, so a value larger than
-  // the bound still serves the request that made it. Ends: each round evicts an entry or moves
-  // a shard's published cold end past `keep`, and a round with none older than `keep` stops.
-  void evict_for_bytes(std::uint64_t keep) {
+  // The byte bound, over the whole map: while over it, evicts from the shard whose cold end is
+  // the oldest (the published times, read without locks), holding one shard's lock at a time
+  // (the caller holds none), and from that shard as many entries as stay older than the next
+  // shard's cold end. `keep`, the key just inserted, is never evicted: a value larger than the
+  // bound still serves the request that made it. Ends: each round evicts, or finds its shard
+  // empty (then published as such) or ending in `keep` (then left out of this call).
+  void evict_for_bytes(const Key& keep) {
     if (!max_bytes_) return;
+    Shard* skip = nullptr;
     while (total_bytes_.load(std::memory_order_relaxed) > max_bytes_) {
       Shard* coldest = nullptr;
       std::uint64_t oldest = kEmpty;
+      std::uint64_t next = kEmpty;
       for (Shard& s : shards_) {
+        if (&s == skip) continue;
         const std::uint64_t t = s.cold_end.load(std::memory_order_relaxed);
         if (t < oldest) {
+          next = oldest;
           oldest = t;
           coldest = &s;
+        } else if (t < next) {
+          next = t;
         }
       }
-      if (!coldest || oldest >= keep) return;
+      if (!coldest) return;
       std::lock_guard lock(coldest->mutex);
-      // Another thread may have used or evicted it since: then this shard's cold end is
-      // published again (it only gets newer) and the next round looks elsewhere.
-      if (coldest->lru.empty() || coldest->lru.back().used >= keep) {
-        publish_cold_end(*coldest);
-        continue;
+      bool evicted = false;
+      while (total_bytes_.load(std::memory_order_relaxed) > max_bytes_ && !coldest->lru.empty() &&
+             !(coldest->lru.back().first == keep) &&
+             (!evicted || coldest->lru.back().used <= next)) {
+        pop_cold_end(*coldest);
+        evicted = true;
       }
-      if (total_bytes_.load(std::memory_order_relaxed) > max_bytes_) pop_cold_end(*coldest);
+      if (evicted) continue;
+      publish_cold_end(*coldest);
+      if (!coldest->lru.empty() && coldest->lru.back().first == keep) skip = coldest;
     }
   }
 

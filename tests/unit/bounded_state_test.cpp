@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -102,6 +103,41 @@ TEST(ShardedLru, AValueOverTheWholeBoundStillServesItsRequest) {
   lru.put(3, std::string(10, 'c'));  // the big one is now the coldest
   EXPECT_FALSE(lru.with(2, [](std::string* v) { return v != nullptr; }));
   EXPECT_TRUE(lru.with(3, [](std::string* v) { return v != nullptr; }));
+}
+
+TEST(ShardedLru, ConcurrentUseKeepsTheByteCountAndTheBound) {
+  StringLru lru(0, 64 * 1000);
+  std::vector<std::thread> threads;
+  for (std::uint32_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&lru, t] {
+      std::uint32_t x = 12345 + t;
+      for (int i = 0; i < 20'000; ++i) {
+        x = x * 1103515245u + 12345u;
+        const int key = static_cast<int>((x >> 8) % 500);
+        switch ((x >> 4) % 8) {
+          case 0:
+            lru.erase(key);
+            break;
+          case 1:
+            if (i % 64 == 0) lru.erase_if([](int k, const std::string&) { return k % 7 == 0; });
+            break;
+          case 2:
+          case 3:
+            lru.put(key, std::string(200 + (x >> 12) % 3000, 'v'));
+            break;
+          default:
+            lru.with(key, [](std::string* v) { return v ? v->size() : 0; });
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(lru.counted_bytes(), lru.bytes());
+  lru.put(100'000, std::string(10, 'z'));  // one insert alone brings the map within the bound
+  EXPECT_LE(lru.bytes(), 64 * 1000u);
+  EXPECT_EQ(lru.counted_bytes(), lru.bytes());
+  lru.erase_if([](int, const std::string&) { return true; });
+  EXPECT_EQ(lru.counted_bytes(), 0u);
 }
 
 TEST(LocalRateLimiter, AnAddressFloodDoesNotResetTheAbuser) {
