@@ -93,9 +93,9 @@ class LiveUsers(so.ScaleOutBench):
                                    RATE, procs=so.INSTANCES, sources="127.0.0.40-127.0.0.71",
                                    timeseries=os.path.join(self.work, "onsale.csv"), server_pids=pids)
         onsale = subprocess.Popen(onsale_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        # Read as it comes: its progress line a second would fill the pipe and stall it. The
-        # first "[run" line is second 0 of its time series.
-        onsale_lines, run_began = [], threading.Event()
+        # Read as it comes: its progress line a second would fill the pipe and stall it. Its first
+        # "[run" line comes one second into the run, the start of its time series.
+        onsale_lines, run_began, clock = [], threading.Event(), {}
 
         def read_onsale():
             for line in onsale.stdout:
@@ -104,7 +104,6 @@ class LiveUsers(so.ScaleOutBench):
                     run_began.set()
                     clock["run"] = time.time() - 1
 
-        clock = {}
         onsale_reader = threading.Thread(target=read_onsale)
         onsale_reader.start()
         bp.OURS[onsale.pid] = "loadgen"

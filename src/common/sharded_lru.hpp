@@ -74,32 +74,18 @@ class ShardedLru {
       unweigh(s, it->second->second);
     }
     Value& v = it->second->second;
-    // The weight goes back even if fn throws: an entry counted at zero would later be
-    // subtracted from the total in full.
     if constexpr (std::is_void_v<decltype(fn(v))>) {
-      try {
+      {
+        Reweigh reweigh{*this, s, v};
         fn(v);
-      } catch (...) {
-        add_weight(s, v);
-        throw;
       }
-      add_weight(s, v);
-      trim(s);
-      lock.unlock();
-      evict_for_bytes(key);
+      bound_after_update(s, lock, key);
     } else {
       auto r = [&] {
-        try {
-          return fn(v);
-        } catch (...) {
-          add_weight(s, v);
-          throw;
-        }
+        Reweigh reweigh{*this, s, v};
+        return fn(v);
       }();
-      add_weight(s, v);
-      trim(s);
-      lock.unlock();
-      evict_for_bytes(key);
+      bound_after_update(s, lock, key);
       return r;
     }
   }
@@ -235,6 +221,22 @@ class ShardedLru {
     s.index.erase(it);
     publish_cold_end(s);
     return true;
+  }
+
+  // Counts an entry's weight again once its update ends, thrown or not: an entry counted at zero
+  // would later be subtracted from the total in full.
+  struct Reweigh {
+    ShardedLru& map;
+    Shard& s;
+    const Value& v;
+    ~Reweigh() { map.add_weight(s, v); }
+  };
+
+  // After an upsert: the shard's entry bound under its lock, then the byte bound without it.
+  void bound_after_update(Shard& s, std::unique_lock<std::mutex>& lock, const Key& key) {
+    trim(s);
+    lock.unlock();
+    evict_for_bytes(key);
   }
 
   void pop_cold_end(Shard& s) {
